@@ -1,0 +1,50 @@
+"""Field types shared by the input models of every concept: bounded, NFC-normalised, safe for both databases."""
+
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from trace.text import clean_text
+
+MAX_DB_INT = 2_147_483_647
+
+
+def _blank_to_none(value: object) -> object:
+    # A form's empty optional field means "not given", not an empty name.
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+ShortText = Annotated[str, BeforeValidator(clean_text), StringConstraints(min_length=1, max_length=200)]
+OptShortText = Annotated[
+    Annotated[str, BeforeValidator(clean_text), StringConstraints(max_length=200)] | None,
+    BeforeValidator(_blank_to_none),
+]
+LongText = Annotated[
+    Annotated[str, BeforeValidator(partial(clean_text, multiline=True)), StringConstraints(max_length=5000)] | None,
+    BeforeValidator(_blank_to_none),
+]
+Code = Annotated[
+    Annotated[str, BeforeValidator(clean_text), StringConstraints(max_length=50)] | None,
+    BeforeValidator(_blank_to_none),
+]
+Quantity = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=3)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2200, 12, 31))]
+
+
+class Input(BaseModel):
+    """Base of every command model: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def invalid(kind: str, message: str, **ctx: object) -> PydanticCustomError:
+    """A validation error whose message (an English msgid) the web layer translates, naming the field."""
+    # The template travels in the context so the web layer can translate the message, not its English rendering.
+    return PydanticCustomError(kind, message, {"template": message, **ctx})

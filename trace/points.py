@@ -1,0 +1,60 @@
+"""Community traceability points (điểm truy xuất nguồn gốc cộng đồng) and the communes each serves."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from trace.db import Base, UTCDateTime, utcnow
+from trace.fields import Input, ShortText
+
+
+class TracePoint(Base):
+    __tablename__ = "trace_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    commune: Mapped[str] = mapped_column(String(200))
+    province: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    communes: Mapped[list["TracePointCommune"]] = relationship(
+        back_populates="trace_point", cascade="all, delete-orphan", order_by="TracePointCommune.id"
+    )
+
+
+class TracePointCommune(Base):
+    __tablename__ = "trace_point_communes"
+    __table_args__ = (UniqueConstraint("trace_point_id", "commune", "province", name="uq_trace_point_commune"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trace_point_id: Mapped[int] = mapped_column(ForeignKey("trace_points.id"), index=True)
+    commune: Mapped[str] = mapped_column(String(200))
+    province: Mapped[str] = mapped_column(String(200))
+
+    trace_point: Mapped[TracePoint] = relationship(back_populates="communes")
+
+
+class CommuneIn(Input):
+    commune: ShortText
+    province: ShortText
+
+
+class TracePointIn(Input):
+    name: ShortText
+    commune: ShortText
+    province: ShortText
+    serves: list[CommuneIn] = []
+
+
+def create_trace_point(session: Session, data: TracePointIn) -> TracePoint:
+    point = TracePoint(name=data.name, commune=data.commune, province=data.province)
+    served = {(data.commune, data.province)} | {(c.commune, c.province) for c in data.serves}
+    point.communes = [TracePointCommune(commune=c, province=p) for c, p in sorted(served)]
+    session.add(point)
+    session.flush()
+    return point
+
+
+def get_trace_point(session: Session, point_id: int) -> TracePoint | None:
+    return session.scalar(select(TracePoint).where(TracePoint.id == point_id))

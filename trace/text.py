@@ -1,0 +1,48 @@
+"""Vietnamese text as data: NFC normalisation, sorting and accent-insensitive search keys."""
+
+import unicodedata
+
+from pydantic_core import PydanticCustomError
+
+_VI_ORDER = "aáàảãạăắằẳẵặâấầẩẫậbcdđeéèẻẽẹêếềểễệfghiíìỉĩịjklmnoóòỏõọôốồổỗộơớờởỡợpqrstuúùủũụưứừửữựvwxyýỳỷỹỵz"
+_RANK = {ch: i for i, ch in enumerate(_VI_ORDER)}
+
+
+def nfc(value: str) -> str:
+    """Normalise to NFC and trim: a phone keyboard may send decomposed diacritics (NFD)."""
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def nfc_or_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    cleaned = nfc(value)
+    return cleaned or None
+
+
+def fold(value: str) -> str:
+    """Search key: lower case, no diacritics, đ → d ("Trùng Khánh" matches "trung khanh")."""
+    decomposed = unicodedata.normalize("NFD", value.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def sort_key(value: str) -> tuple[tuple[int, int], ...]:
+    """Vietnamese alphabetical order (a < ă < â < b ... đ after d, tones ordered), unknown characters last."""
+    base = nfc(value).casefold()
+    return tuple((_RANK.get(ch, len(_VI_ORDER)), ord(ch)) for ch in base)
+
+
+_ALLOWED_CONTROLS = {"\n", "\t"}
+
+
+def clean_text(value: object, *, multiline: bool = False) -> object:
+    """Pydantic pre-validator: NFC-normalise strings and refuse control characters (PostgreSQL rejects NUL;
+    none belong in a product name). Non-strings pass through so the type error names the field."""
+    if not isinstance(value, str):
+        return value
+    value = nfc(value)
+    allowed = _ALLOWED_CONTROLS if multiline else set()
+    for ch in value:
+        if unicodedata.category(ch) == "Cc" and ch not in allowed:
+            raise PydanticCustomError("control_char", "Control characters are not allowed")
+    return value
