@@ -123,7 +123,8 @@ class BatchIn(Input):
         if self.expiry_date is not None and self.expiry_date <= self.production_date:
             raise InvalidInput("The expiry date must be after the production date", field="expiry_date")
         if (self.origin_latitude is None) != (self.origin_longitude is None):
-            raise InvalidInput("Give both latitude and longitude, or neither", field="origin_latitude")
+            missing = "origin_longitude" if self.origin_longitude is None else "origin_latitude"
+            raise InvalidInput("Give both latitude and longitude, or neither", field=missing)
         return self
 
 

@@ -14,7 +14,7 @@ from trace.db import Base, UTCDateTime, enum_type, utcnow
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trace.fields import Code, Input, Latitude, Longitude, OptShortText, ShortText, invalid
 from trace.points import TracePointCommune
-from trace.text import fold
+from trace.text import fold, sort_key
 
 
 class OrgKind(StrEnum):
@@ -161,7 +161,8 @@ def list_visible(session: Session, caller: Caller, query: str | None = None) -> 
     stmt = select(Organization).where(visible_orgs(caller))
     if query:
         stmt = stmt.where(Organization.name_search.contains(fold(query), autoescape=True))
-    return list(session.scalars(stmt.order_by(Organization.name_search, Organization.id).limit(500)))
+    rows = session.scalars(stmt.order_by(Organization.name_search, Organization.id).limit(500))
+    return sorted(rows, key=lambda o: sort_key(o.name))
 
 
 def _check_unique_tax_code(session: Session, tax_code: str | None, except_id: int | None = None) -> None:

@@ -16,7 +16,7 @@ from trace.db import Base, UTCDateTime, enum_type, utcnow
 from trace.errors import Conflict, InvalidInput, NotFound
 from trace.fields import DbId, Input, LongText, OptShortText, Quantity, ShortText, invalid
 from trace.organizations import Organization, get_visible, get_writable, visible_orgs
-from trace.text import fold
+from trace.text import fold, sort_key
 
 
 class OcopGroup(StrEnum):
@@ -179,7 +179,8 @@ def list_visible(
         stmt = stmt.where(Product.organization_id == organization_id)
     if query:
         stmt = stmt.where(Product.name_search.contains(fold(query), autoescape=True))
-    return list(session.scalars(stmt.order_by(Product.name_search, Product.id).limit(1000)))
+    rows = session.scalars(stmt.order_by(Product.name_search, Product.id).limit(1000))
+    return sorted(rows, key=lambda p: sort_key(p.name_vi))
 
 
 def add_image(session: Session, caller: Caller, product_id: int, path: str, content_type: str) -> ProductImage:

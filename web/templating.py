@@ -1,0 +1,36 @@
+"""Jinja2 rendering shared by every page: autoescaped, with gettext bound to the request's language."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from web.i18n import LANGUAGES, gettext
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+
+
+def render(request: Request, name: str, status_code: int = 200, headers: dict[str, str] | None = None,
+           **context: Any) -> HTMLResponse:
+    lang = getattr(request.state, "lang", "vi")
+
+    def _(message: str, **params: Any) -> str:
+        text = gettext(lang, message)
+        return text % params if params else text
+
+    html = env.get_template(name).render(
+        request=request, lang=lang, languages=LANGUAGES, gettext=_, _=_,
+        ngettext=lambda s, p, n, **kw: _(s if n == 1 else p, **{"num": n, **kw}), **context,
+    )
+    return HTMLResponse(html, status_code=status_code, headers=headers)
