@@ -1,0 +1,215 @@
+"""The scan under load: wrk (Debian's package) at 64 connections against a unit-code page (each request records its
+scan) and against a bare endpoint answering a constant string, in the same server setup, on SQLite and PostgreSQL.
+
+    .venv/bin/python tests/perf/bench_scan.py [--backend sqlite|postgresql|both] [--duration 10] [--rounds 3]
+                                              [--workers 1]
+
+The bare endpoint is GET /perf/bare, which the app serves only with TRACE_PERF_BARE_ENDPOINT=1: a sync route like
+the scan page, behind the same middleware (language, gzip, session), in the same uvicorn workers. Bare and scan are
+measured in alternated rounds and the medians reported, with the machine's load average: on a shared machine other
+processes move single runs by a factor of two.
+
+Each database is made fresh: migrated, loaded with the Cao Bằng demo, plus a label run of 1000 unit serials; wrk
+cycles through the serials (tests/perf/scan_units.lua), as phones scanning different units would. PostgreSQL uses
+TRACE_BENCH_POSTGRES_URL, else TRACE_TEST_POSTGRES_URL (its schema is dropped and recreated). The bar: the scan page
+reaches at least 40% of the bare endpoint's throughput, with p99 at most 100 ms."""
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select, text  # noqa: E402
+
+from trace import demo, labelruns, migrate  # noqa: E402
+from trace.batches import Batch  # noqa: E402
+from trace.db import make_engine, make_sessionmaker, transaction  # noqa: E402
+from trace.labelruns import LabelRunIn  # noqa: E402
+from web.links import batch_url  # noqa: E402
+
+LUA = Path(__file__).with_name("scan_units.lua")
+PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari"
+UNITS = 1000
+BAR_RATIO = 0.40
+BAR_P99_MS = 100.0
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: str
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(url: str, base: str) -> list[str]:
+    """A fresh database with the demo and 1000 unit serials; the unit pages' paths."""
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as session:
+        demo.load(session)
+        batch = session.scalar(select(Batch).where(Batch.lot_code == "MD2611A"))
+        assert batch is not None
+        owner = demo._caller_for(session, "htx.mien.dong")
+        run, _ = labelruns.create(session, owner, batch.id, LabelRunIn(count=UNITS, layout="bench"), "bench", base)
+        paths = [batch_url(base, batch, serial)[len(base) :] for serial in labelruns.serials(session, run)]
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return paths
+
+
+def wrk(url: str, duration: int, connections: int, threads: int, script: Path | None = None) -> Result:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s",
+               "-H", f"User-Agent: {PHONE}", "-H", "Accept-Encoding: gzip", "-H", "Accept-Language: vi"]  # fmt: skip
+    if script is not None:
+        command += ["-s", str(script)]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert match, out
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = ", ".join(
+        m.group(0).strip() for m in re.finditer(r"(Socket errors:.*|Non-2xx or 3xx responses:.*)", out)
+    )
+    return Result(rps, ms("50"), ms("99"), requests, errors or "none")
+
+
+def serve(url: str, base: str, port: int, workers: int, work: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TRACE_DATABASE_URL": url,
+        "TRACE_PUBLIC_BASE_URL": base,
+        "TRACE_SECRET_KEY": "bench-secret",
+        "TRACE_STORAGE_DIR": str(work / "storage"),
+        "TRACE_PERF_BARE_ENDPOINT": "1",
+    }
+    command = [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("the server did not start")
+
+
+def median(results: list[Result]) -> Result:
+    """The middle round by throughput; other processes on a shared machine make single runs drift."""
+    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
+
+
+def bench(backend: str, args: argparse.Namespace, work: Path) -> tuple[Result, Result, str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    if backend == "sqlite":
+        url = f"sqlite:///{work / 'bench.db'}"
+    else:
+        url = os.environ.get("TRACE_BENCH_POSTGRES_URL") or os.environ.get("TRACE_TEST_POSTGRES_URL") or ""
+        if not url:
+            raise SystemExit("set TRACE_BENCH_POSTGRES_URL (or TRACE_TEST_POSTGRES_URL) for the PostgreSQL run")
+    paths = prepare(url, base)
+    units = work / f"{backend}.paths"
+    units.write_text("\n".join(paths) + "\n")
+    os.environ["SCAN_UNITS"] = str(units)  # read by scan_units.lua
+    server = serve(url, base, port, args.workers, work)
+    try:
+        wrk(f"{base}/perf/bare", 3, args.connections, args.threads)  # warm-up: imports, pools, caches
+        wrk(f"{base}{paths[0]}", 3, args.connections, args.threads, LUA)
+        bares, scans = [], []
+        for _ in range(args.rounds):  # alternated, so that a change in the machine's load hits both alike
+            bares.append(wrk(f"{base}/perf/bare", args.duration, args.connections, args.threads))
+            scans.append(wrk(f"{base}{paths[0]}", args.duration, args.connections, args.threads, LUA))
+        bare, scan = median(bares), median(scans)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return bare, scan, paths[0]
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.M)
+        model = found.group(1) if found else model
+    return f"{os.cpu_count()} CPUs (nproc), {model}, {platform.python_implementation()} {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="alternated bare/scan measurements; medians reported")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    rows = []
+    passed = True
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in backends:
+            bare, scan, path = bench(backend, args, Path(tmp))
+            ratio = scan.rps / bare.rps
+            ok = ratio >= BAR_RATIO and scan.p99_ms <= BAR_P99_MS
+            passed &= ok
+            rows.append(
+                f"| {backend} | {bare.rps:,.0f} | {bare.p50_ms:.1f} / {bare.p99_ms:.1f} | {scan.rps:,.0f} | "
+                f"{scan.p50_ms:.1f} / {scan.p99_ms:.1f} | {ratio:.0%} | {'yes' if ok else 'NO'} | "
+                f"{bare.errors}; {scan.errors} |"
+            )
+    load_after = os.getloadavg()
+    print(f"\nMachine: {machine()}; load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print(
+        f"Server: uvicorn, {args.workers} worker(s); wrk -t{args.threads} -c{args.connections} -d{args.duration}s "
+        f"x {args.rounds} rounds each (medians), a phone's User-Agent, Accept-Encoding: gzip; unit pages e.g. {path}"
+    )
+    print(f"Command: .venv/bin/python tests/perf/bench_scan.py {' '.join(sys.argv[1:])}".rstrip())
+    print()
+    print("| database | bare req/s | bare p50 / p99 (ms) | scan req/s | scan p50 / p99 (ms) | scan / bare | bar met "
+          "| errors (bare; scan) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    print("\n".join(rows))
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The report-a-problem form: CSRF-protected without a session, stored, rate-limited per network, re-shown with
+each error beside its field, and read later by the producer concerned and the authority only."""
+
+import re
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests import factories
+from tests.web.test_public_page import new_gtin, showcase, text_of
+from trace import audit, reports
+from trace.access import Caller, Role
+from trace.reports import ProblemReport, ReportKind
+from web.public.report import NONCE_COOKIE
+
+AUTHORITY = Caller(role=Role.AUTHORITY, login="so.khcn")
+
+
+def form_of(client: TestClient, path: str, **headers: str) -> dict[str, str]:
+    """The hidden fields of the page's report form (its nonce cookie is now in the client's jar)."""
+    html = client.get(path, headers=headers).text
+    return dict(re.findall(r'<input type="hidden" name="(code|token)" value="([^"]*)">', html))
+
+
+def stored(db: Session) -> list[ProblemReport]:
+    return list(db.scalars(select(ProblemReport).order_by(ProblemReport.id)))
+
+
+def test_a_report_is_stored_for_the_producer_and_the_authority(db: Session, client: TestClient) -> None:
+    s = showcase(db)
+    hidden = form_of(client, s.unit_path())
+    assert hidden["code"] == s.unit_path() and client.cookies.get(NONCE_COOKIE)
+    response = client.post(
+        "/report",
+        data={**hidden, "kind": "counterfeit", "message": "  Tem in mờ, khác tem cũ  ", "contact": "0912 345 678"},
+        headers={"accept-language": "en"},
+    )
+    assert response.status_code == 200
+    assert "Your report has been recorded" in response.text
+    assert f'href="{s.unit_path()}"' in response.text  # back to the product
+    [report] = stored(db)
+    assert report.kind is ReportKind.COUNTERFEIT
+    assert (report.message, report.contact) == ("Tem in mờ, khác tem cũ", "0912 345 678")
+    assert (report.batch_id, report.organization_id, report.serial) == (s.batch.id, s.owner.org.id, s.serials[0])
+    assert report.code == s.unit_path() and report.lang == "en" and re.fullmatch(r"[0-9a-f]{32}", report.ip_hash)
+    [entry] = audit.entries_for(db, "problem_report", report.id)
+    assert entry.action == "report.submit" and entry.on_behalf_of_org_id == s.owner.org.id
+
+    # Read later: the producer concerned and the authority, nobody else.
+    other = factories.producer(db, commune="Hạ Lang")
+    point = factories.trace_point(db, communes=("Trùng Khánh",))
+    operator = Caller(role=Role.POINT_OPERATOR, trace_point_id=point.id, login="point")
+    assert reports.list_visible(db, s.owner.caller) == [report]
+    assert reports.list_visible(db, AUTHORITY) == [report]
+    assert reports.list_visible(db, operator) == [report]  # the point serves the producer's commune
+    assert reports.list_visible(db, other.caller) == []
+    assert reports.get(db, s.owner.caller, report.id) is report
+
+
+def test_a_report_about_an_unregistered_code_reaches_only_the_authority(db: Session, client: TestClient) -> None:
+    path = f"/01/{new_gtin()}/10/FAKE-1"
+    hidden = form_of(client, path)
+    assert hidden["code"] == path
+    response = client.post("/report", data={**hidden, "kind": "counterfeit", "message": "Mua ở chợ, mã không có"})
+    assert response.status_code == 200
+    [report] = stored(db)
+    assert report.organization_id is None and report.batch_id is None
+    assert reports.list_visible(db, AUTHORITY) == [report]
+    assert reports.list_visible(db, factories.producer(db).caller) == []
+
+
+def test_bad_input_shows_each_error_beside_its_field_and_keeps_what_was_typed(db: Session, client: TestClient) -> None:
+    s = showcase(db)
+    hidden = form_of(client, s.path)
+    response = client.post(
+        "/report",
+        data={**hidden, "kind": "", "message": "x" * 2001, "contact": "Chị Lan <lan@example.vn>"},
+        headers={"accept-language": "en"},
+    )
+    assert response.status_code == 422
+    html = response.text
+    assert re.search(r"</label>\s*<p class=\"err\">This field is required</p>\s*</fieldset>", html)
+    assert re.search(r"</textarea>\s*<p class=\"err\">At most 2000 characters</p>", html)
+    assert "x" * 2001 in html  # what the user typed, to correct rather than retype
+    assert 'value="Chị Lan &lt;lan@example.vn&gt;"' in html
+    assert stored(db) == []
+    # The re-shown form carries a fresh token and sends.
+    again = dict(re.findall(r'<input type="hidden" name="(code|token)" value="([^"]*)">', html))
+    fixed = client.post("/report", data={**again, "kind": "quality", "message": "Hạt bị mốc"})
+    assert fixed.status_code == 200 and len(stored(db)) == 1
+
+
+def test_the_form_is_protected_against_cross_site_posts(db: Session, app: FastAPI) -> None:
+    s = showcase(db)
+    with TestClient(app) as victim, TestClient(app) as attacker:
+        hidden = form_of(attacker, s.path)  # a token fetched by another client carries another nonce
+        form_of(victim, s.path)
+        for data in (
+            {**hidden, "kind": "other", "message": "spam"},
+            {"code": s.path, "kind": "other", "message": "spam"},
+            {"code": s.path, "token": "forged", "kind": "other", "message": "spam"},
+            {**hidden, "code": f"/01/{s.product.gtin}", "kind": "other", "message": "spam"},
+        ):
+            response = victim.post("/report", data=data)
+            assert response.status_code in (400, 403), data
+        hidden = form_of(victim, s.path)
+        victim.cookies.clear()
+        victim.cookies.set(NONCE_COOKIE, "another")  # the nonce the token was made for is gone
+        expired = victim.post("/report", data={**hidden, "kind": "other", "message": "ok"})
+        assert expired.status_code == 403
+        assert "Biểu mẫu đã hết hạn" in text_of(expired.text)
+    assert stored(db) == []
+
+
+def test_reports_are_rate_limited_per_network(db: Session, client: TestClient) -> None:
+    s = showcase(db)
+    hidden = form_of(client, s.path)
+    for n in range(5):
+        assert client.post("/report", data={**hidden, "kind": "other", "message": f"Lần {n}"}).status_code == 200
+    sixth = client.post(
+        "/report", data={**hidden, "kind": "other", "message": "Lần 6"}, headers={"accept-language": "en"}
+    )
+    assert sixth.status_code == 429
+    assert "You have sent several reports in the last hour" in sixth.text and "Lần 6" in sixth.text
+    assert len(stored(db)) == 5

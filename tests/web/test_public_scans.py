@@ -1,0 +1,184 @@
+"""Scans: each page view is recorded (time, code, language, device class, a salted hash of the IP, never the IP);
+a unit code shows its count and first scan and warns of a copied label by a configurable rule; a failure to record
+never costs the consumer the page."""
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from tests.web.test_public_page import PHONE, new_gtin, showcase, text_of
+from trace import scans
+from trace.scans import DeviceClass, Scan
+from web.public.view import Fmt
+
+
+def recorded(db: Session) -> list[Scan]:
+    return list(db.scalars(select(Scan).order_by(Scan.id)))
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "expected"),
+    [
+        (PHONE, DeviceClass.MOBILE),
+        ("Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36 Zalo/24",
+         DeviceClass.MOBILE),
+        ("Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148", DeviceClass.TABLET),
+        ("Mozilla/5.0 (Linux; Android 13; SM-X200) AppleWebKit/537.36 Chrome/126.0 Safari/537.36", DeviceClass.TABLET),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
+         DeviceClass.DESKTOP),
+        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", DeviceClass.BOT),
+        ("facebookexternalhit/1.1", DeviceClass.BOT),
+        ("curl/8.5.0", DeviceClass.BOT),
+        ("", DeviceClass.BOT),
+        (None, DeviceClass.BOT),
+    ],
+)  # fmt: skip
+def test_device_class(user_agent: str | None, expected: DeviceClass) -> None:
+    assert scans.device_class(user_agent) is expected
+
+
+def test_each_page_view_is_recorded_without_the_ip(db: Session, client: TestClient) -> None:
+    s = showcase(db)
+    client.get(s.unit_path(), headers={"user-agent": PHONE, "accept-language": "zh"})
+    client.get(f"/01/{new_gtin()}/10/FAKE", headers={"user-agent": "curl/8"})
+    first, fake = recorded(db)
+    assert first.batch_id == s.batch.id and first.serial == s.serials[0]
+    assert first.code == s.unit_path() and first.lang == "zh" and first.device is DeviceClass.MOBILE
+    assert datetime.now(UTC) - first.scanned_at < timedelta(minutes=1)
+    assert re.fullmatch(r"[0-9a-f]{32}", first.ip_hash)
+    assert first.ip_hash == fake.ip_hash  # the same network gives the same hash ...
+    assert "testclient" not in {first.ip_hash, fake.ip_hash}  # ... and never the address itself
+    assert fake.batch_id is None and fake.serial is None and fake.code.endswith("/10/FAKE")
+    assert fake.device is DeviceClass.BOT
+
+
+def test_the_ip_hash_is_keyed_by_the_salt() -> None:
+    assert scans.ip_hash("203.0.113.9", b"one") != scans.ip_hash("203.0.113.9", b"two")
+    assert scans.ip_hash("203.0.113.9", b"one") == scans.ip_hash("203.0.113.9", b"one")
+    assert scans.ip_hash("203.0.113.9", b"one") != scans.ip_hash("203.0.113.10", b"one")
+
+
+def test_linkset_head_and_redirects_are_not_scans(db: Session, client: TestClient) -> None:
+    s = showcase(db)
+    client.head(s.unit_path())
+    client.get(s.unit_path(), headers={"accept": "application/linkset+json"})
+    client.get(s.unit_path() + "?linkType=gs1:certificationInfo", follow_redirects=False)
+    assert recorded(db) == []
+
+
+def test_a_unit_code_shows_how_often_and_since_when_it_was_scanned(db: Session, client: TestClient) -> None:
+    s = showcase(db)
+    first = client.get(s.unit_path(), headers={"user-agent": PHONE})
+    assert "Đây là lần đầu tiên mã này được quét." in text_of(first.text)
+    client.get(s.unit_path(), headers={"user-agent": "Googlebot/2.1"})  # bots do not count
+    third = client.get(s.unit_path(), headers={"user-agent": PHONE, "accept-language": "en"})
+    words = text_of(third.text)
+    first_scan = Fmt("en").vn(recorded(db)[0].scanned_at)
+    assert f"This code has been scanned 2 times. First scan: {first_scan}." in words
+    assert "This label may have been copied" not in words
+    # The rule is written out in the page's words, with the configured numbers.
+    assert "more than 10 times from more than 5 different networks within 30 days" in words
+    # Another unit of the same batch has its own count.
+    other_unit = client.get(s.unit_path(1), headers={"accept-language": "en", "user-agent": PHONE})
+    assert "first time" in text_of(other_unit.text)
+
+
+def _scan(db: Session, batch_id: int, serial: str, network: str, at: datetime | None = None) -> None:
+    scans.record(db, code="x", lang="vi", device=DeviceClass.MOBILE, ip_digest=network, batch_id=batch_id,
+                 serial=serial, at=at)  # fmt: skip
+
+
+def test_a_copied_label_is_flagged_by_the_configured_rule(db: Session, app: FastAPI, client: TestClient) -> None:
+    app.state.settings = app.state.settings.model_copy(
+        update={"copied_label_scans": 4, "copied_label_networks": 2, "copied_label_days": 7}
+    )
+    s = showcase(db)
+    old = datetime.now(UTC) - timedelta(days=20)
+    for network in ("a", "b", "c", "d", "e", "f"):  # many scans, but long ago: outside the window
+        _scan(db, s.batch.id, s.serials[0], network, at=old)
+    for _ in range(4):  # many recent scans, from one network
+        _scan(db, s.batch.id, s.serials[0], "a")
+    words = text_of(client.get(s.unit_path(), headers={"accept-language": "en", "user-agent": PHONE}).text)
+    assert "This label may have been copied" not in words
+    assert "This code has been scanned 11 times" in words
+    assert "more than 4 times from more than 2 different networks within 7 days" in words
+
+    for network in ("b", "c"):
+        _scan(db, s.batch.id, s.serials[0], network)
+    response = client.get(s.unit_path(), headers={"accept-language": "en", "user-agent": PHONE})
+    words = text_of(response.text)
+    assert '<section id="unit" class="warn" role="alert">' in response.text
+    assert "This label may have been copied" in words
+    assert "In the last 7 days this code was scanned 8 times from 4 different networks." in words
+    # the other units of the batch are not affected
+    other = text_of(client.get(s.unit_path(1), headers={"accept-language": "en"}).text)
+    assert "This label may have been copied" not in other
+
+
+def test_a_failed_recording_still_gives_the_page_and_is_logged(
+    db: Session, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = showcase(db)
+    bind = db.connection()
+
+    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO SCANS"):
+            raise conn.dialect.loaded_dbapi.OperationalError("disk full")
+
+    event.listen(bind, "before_cursor_execute", refuse)
+    try:
+        with caplog.at_level(logging.ERROR):
+            response = client.get(s.unit_path(), headers={"user-agent": PHONE})
+    finally:
+        event.remove(bind, "before_cursor_execute", refuse)
+    assert response.status_code == 200
+    assert "Hạt dẻ Trùng Khánh" in response.text and "Đây là lần đầu tiên mã này được quét." in response.text
+    assert recorded(db) == []
+    assert any("could not record a scan" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_an_unissued_serial_is_not_registered(db: Session, client: TestClient) -> None:
+    s = showcase(db)
+    other = showcase(db, lot="HD-2611")
+    for path in (f"{s.path}/21/ZZZZZZZZZZZZ", f"{s.path}/21/{other.serials[0]}"):
+        response = client.get(path, headers={"accept-language": "en"})
+        assert response.status_code == 404
+        words = text_of(response.text)
+        assert "This unit code is not among the labels issued for Hạt dẻ Trùng Khánh" in words
+        assert "The label may be fake." in words and "Harvesting" not in words
+    # A unit code without its lot is found through its serial, on the product of that GTIN only.
+    assert client.get(f"/01/{s.product.gtin}/21/{s.serials[2]}").status_code == 200
+    assert client.get(f"/01/{other.product.gtin}/21/{s.serials[2]}").status_code == 404
+    # The short route takes serials too.
+    assert client.get(f"/c/{s.batch.public_code}/{s.serials[1].lower()}").status_code == 200
+    assert client.get(f"/c/{other.batch.public_code}/{s.serials[1]}").status_code == 404
+
+
+def test_a_database_failure_answers_a_page_not_a_stack_trace(
+    db: Session, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = showcase(db)
+    bind = db.connection()
+
+    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM batches" in statement:
+            raise conn.dialect.loaded_dbapi.OperationalError("database is locked")
+
+    event.listen(bind, "before_cursor_execute", refuse)
+    try:
+        with caplog.at_level(logging.ERROR):
+            page = client.get(s.path, headers={"accept-language": "en"})
+            linkset = client.get(s.path, headers={"accept": "application/linkset+json"})
+    finally:
+        event.remove(bind, "before_cursor_execute", refuse)
+    assert page.status_code == 503 and "The service is busy. Please try again in a moment." in page.text
+    assert "Traceback" not in page.text and "OperationalError" not in page.text
+    assert linkset.status_code == 503 and linkset.json()["error"] == "unavailable"
+    assert any("lookup of" in r.getMessage() for r in caplog.records)

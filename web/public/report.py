@@ -1,0 +1,138 @@
+"""The "report a problem" form of the public page: no account, so no session either.
+
+Its CSRF protection is a double-submitted nonce: the page sets a random nonce in an HttpOnly, SameSite=Lax cookie
+and puts, in a hidden field, a token signed with the service's secret (itsdangerous) that holds the nonce, the
+code and the time. Another site can neither read the cookie nor send it with a cross-site POST, and a token
+fetched elsewhere carries a nonce that is not the reader's. Reports are rate-limited per network."""
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from trace import lookup, reports
+from trace.errors import Conflict
+from trace.lookup import Page
+from trace.reports import ReportIn
+from web import forms
+from web.deps import Db
+from web.i18n import N_, translate
+from web.public.codes import base, read_code
+from web.public.view import ip_digest, page, today
+
+router = APIRouter(include_in_schema=False)
+
+NONCE_COOKIE = "report_nonce"
+TOKEN_MAX_AGE = 2 * 24 * 3600
+FIELDS = ("kind", "message", "contact")
+EXPIRED = N_("This form has expired. Please open the page again and resend it.")
+
+
+@dataclass
+class ReportForm:
+    """The form as shown: the code it is about, its token, what the reader typed and the error beside each field
+    ("" for the whole form)."""
+
+    code: str
+    token: str
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def error(self, name: str) -> str:
+        return self.errors.get(name, "")
+
+
+def _signer(request: Request) -> URLSafeTimedSerializer:
+    state = request.app.state
+    signer: URLSafeTimedSerializer | None = getattr(state, "report_signer", None)
+    if signer is None:
+        signer = URLSafeTimedSerializer(state.settings.resolved_secret_key(), salt="public-report-form")
+        state.report_signer = signer
+    return signer
+
+
+def _nonce(request: Request) -> str:
+    """The reader's nonce; a new one is remembered for keep_nonce() to set on the response."""
+    nonce = request.cookies.get(NONCE_COOKIE)
+    if not nonce or len(nonce) > 64:
+        nonce = getattr(request.state, "new_report_nonce", None) or secrets.token_urlsafe(16)
+        request.state.new_report_nonce = nonce
+    return nonce
+
+
+def blank_form(request: Request, code: str) -> ReportForm:
+    return ReportForm(code, _signer(request).dumps([code, _nonce(request)]))
+
+
+def keep_nonce(request: Request, response: Response) -> Response:
+    nonce = getattr(request.state, "new_report_nonce", None)
+    if nonce is not None:
+        response.set_cookie(
+            NONCE_COOKIE, nonce, max_age=TOKEN_MAX_AGE, httponly=True, samesite="lax",
+            secure=request.app.state.settings.secure_cookies,
+        )  # fmt: skip
+    return response
+
+
+def _token_ok(request: Request, code: str, token: str) -> bool:
+    try:
+        signed_code, nonce = _signer(request).loads(token, max_age=TOKEN_MAX_AGE)
+    except (BadSignature, ValueError, TypeError):
+        return False
+    return signed_code == code and nonce == request.cookies.get(NONCE_COOKIE)
+
+
+@router.post("/report")
+def submit(
+    request: Request,
+    db: Db,
+    code: Annotated[str, Form(max_length=300)] = "",
+    token: Annotated[str, Form(max_length=500)] = "",
+    kind: Annotated[str, Form(max_length=50)] = "",
+    message: Annotated[str, Form(max_length=10_000)] = "",
+    contact: Annotated[str, Form(max_length=500)] = "",
+) -> HTMLResponse:
+    scanned = read_code(base(request), code)
+    if scanned is None:
+        message = translate(request.state.lang, N_("This code is not registered"))
+        return page(request, "public/problem.html", 400, status=400, message=message, here="/")
+    values = {"kind": kind, "message": message, "contact": contact}
+    found = lookup.find(db, scanned.key, today()) if scanned.key is not None else None
+    form = ReportForm(code, token, values)
+
+    def again(status: int, errors: dict[str, str]) -> HTMLResponse:
+        form.errors = errors
+        form.token = blank_form(request, code).token
+        response = page(
+            request, "public/report.html", status, found=found, scanned=scanned, form=form, here=scanned.code
+        )
+        return keep_nonce(request, response)
+
+    if not _token_ok(request, code, token):
+        return again(403, {"": translate(request.state.lang, EXPIRED)})
+    try:
+        data = forms.validate(request, ReportIn, {k: v.strip() for k, v in values.items()})
+    except forms.Invalid as invalid:
+        return again(422, invalid.errors)
+    target = found if isinstance(found, Page) else None
+    try:
+        reports.submit(
+            db,
+            data,
+            code=scanned.code,
+            lang=request.state.lang,
+            ip_digest=ip_digest(request),
+            limit_per_hour=request.app.state.settings.reports_per_hour,
+            batch_id=target.batch.id if target is not None and target.batch is not None else None,
+            organization_id=target.producer.id if target is not None else None,
+            serial=target.serial if target is not None else None,
+        )
+    except Conflict as error:  # the network sent its hourly share of reports already
+        return again(429, {"": translate(request.state.lang, error.message)})
+    return page(request, "public/report_sent.html", 200, scanned=scanned, found=found, here=scanned.code)

@@ -1,0 +1,175 @@
+"""The scan: a phone opens a GS1 Digital Link (/01/{gtin}[/22/..][/10/{lot}][/21/{serial}]) or the short route of a
+product without a GTIN (/c/{public_code}[/{serial}]) and gets the public page, the linkset, or a redirect to one
+link type, as the GS1-Conformant Resolver standard asks.
+
+This is the hot path: one transaction holds the lookup, the scan's insert and (for a unit code) its count, and
+is committed before the page is rendered, so SQLite's write lock is held for as short a time as possible."""
+
+import logging
+import threading
+from contextlib import nullcontext
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from trace import gs1, lookup, scans
+from trace.gs1 import Gs1SyntaxError
+from trace.lookup import Missing, MissingReason, Page
+from trace.scans import CopyRule, UnitScans
+from web import resolver
+from web.i18n import N_, translate
+from web.public import report
+from web.public.codes import BAD_SHORT_CODE, Scanned, base, raw_path, read_digital_link, read_short_code
+from web.public.view import ip_digest, page, today
+
+log = logging.getLogger("web.public")
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = "page"
+LINKSET = "linkset"
+# SQLite has one writer at a time, and every transaction there takes the write lock at BEGIN (trace.db). Scans of
+# one process queue on this lock instead of in SQLite's busy handler, which sleeps in growing steps (1, 2, 5 ms...).
+_SQLITE_WRITER = threading.Lock()
+
+
+def _headers(anchor: str | None = None) -> dict[str, str]:
+    headers = {**resolver.CORS_HEADERS, "Vary": resolver.VARY}
+    if anchor is not None:
+        headers["Link"] = resolver.linkset_pointer(anchor)
+    return headers
+
+
+@router.api_route("/01/{path:path}", methods=["GET", "HEAD"])
+def digital_link(request: Request) -> Response:
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    try:
+        scanned, link_type = read_digital_link(base(request), raw_path(request), query)
+    except Gs1SyntaxError as error:
+        lang = request.state.lang
+        return _problem(request, 400, translate(lang, error.message, error.params))
+    return _resolve(request, scanned, link_type)
+
+
+@router.api_route("/c/{code}", methods=["GET", "HEAD"])
+@router.api_route("/c/{code}/{serial}", methods=["GET", "HEAD"])
+def short_code(request: Request, code: str, serial: str | None = None) -> Response:
+    scanned = read_short_code(base(request), code, serial)
+    if scanned is None:
+        return _problem(request, 400, translate(request.state.lang, BAD_SHORT_CODE))
+    return _resolve(request, scanned, request.query_params.get("linkType") or None)
+
+
+@router.options("/01/{path:path}")
+@router.options("/c/{code}")
+@router.options("/c/{code}/{serial}")
+def preflight() -> Response:
+    return Response(status_code=204, headers=resolver.PREFLIGHT_HEADERS)
+
+
+def _resolve(request: Request, scanned: Scanned, link_type: str | None) -> Response:
+    if link_type in resolver.LINKSET_REQUESTS or (
+        link_type is None and resolver.wants_linkset(request.headers.get("accept"))
+    ):
+        mode = LINKSET
+    elif link_type is not None:
+        name = resolver.link_type_name(link_type)
+        if name is None:
+            unknown = N_("This resolver has no links of type {type}")
+            message = translate(request.state.lang, unknown, {"type": link_type})
+            return _problem(request, 404, message, scanned.anchor)
+        mode = name
+    else:
+        mode = PAGE
+
+    settings = request.app.state.settings
+    rule = CopyRule(settings.copied_label_scans, settings.copied_label_networks, settings.copied_label_days)
+    try:
+        found, unit = _look_up(request, scanned, rule, record=mode == PAGE and request.method == "GET")
+    except SQLAlchemyError:
+        log.exception("lookup of %s failed", scanned.code)
+        message = translate(request.state.lang, N_("The service is busy. Please try again in a moment."))
+        return _problem(request, 503, message, scanned.anchor)
+
+    if isinstance(found, Missing):
+        if mode != PAGE:
+            message = translate(request.state.lang, N_("This code is not registered"))
+            return _problem(request, 404, message, scanned.anchor)
+        response = page(
+            request, "public/missing.html", 404, _headers(scanned.anchor),
+            missing=found, scanned=scanned, base=base(request), item_url=resolver.item_url,
+            form=report.blank_form(request, scanned.code),
+        )  # fmt: skip
+        return report.keep_nonce(request, response)
+
+    if mode == PAGE:
+        response = page(
+            request, "public/page.html", 200, _headers(scanned.anchor),
+            page=found, unit=unit, rule=rule, scanned=scanned, base=base(request), item_url=resolver.item_url,
+            hri=_hri(found), form=report.blank_form(request, scanned.code),
+        )  # fmt: skip
+        return report.keep_nonce(request, response)
+    links = resolver.links(found, scanned.anchor, base(request), request.state.lang)
+    if mode == LINKSET:
+        body = resolver.linkset(scanned.anchor, found.product.name_vi, links)
+        headers = {
+            **_headers(scanned.anchor),
+            "Link": resolver.linkset_pointer(scanned.anchor) + f', <{resolver.LINKSET_CONTEXT}>; '
+            'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"',
+        }
+        return JSONResponse(body, media_type=resolver.LINKSET_TYPE, headers=headers)
+    targets = links.get(mode)
+    if not targets:
+        message = translate(request.state.lang, N_("This item has no link of type {type}"), {"type": link_type})
+        return _problem(request, 404, message, scanned.anchor)
+    return RedirectResponse(targets[0].href, status_code=307, headers=_headers(scanned.anchor))
+
+
+def _hri(found: Page) -> str | None:
+    """The GS1 element string of what was scanned, as printed under a barcode: (01)...(10)...(21)..."""
+    if found.product.gtin is None:
+        return None
+    lot = found.batch.lot if found.batch is not None else None
+    return gs1.DigitalLink(found.product.gtin, lot=lot, serial=found.serial).to_hri()
+
+
+def _look_up(
+    request: Request, scanned: Scanned, rule: CopyRule, record: bool
+) -> tuple[Page | Missing, UnitScans | None]:
+    found: Page | Missing = Missing(MissingReason.PRODUCT)
+    unit = None
+    sqlite = request.app.state.engine.dialect.name == "sqlite"
+    with _SQLITE_WRITER if sqlite else nullcontext(), request.app.state.sessions() as session:
+        if scanned.key is not None:
+            found = lookup.find(session, scanned.key, today())
+        if record:
+            batch = found.batch if isinstance(found, Page) else None
+            scans.record(
+                session,
+                code=scanned.code,
+                lang=request.state.lang,
+                device=scans.device_class(request.headers.get("user-agent")),
+                ip_digest=ip_digest(request),
+                batch_id=batch.id if batch is not None else None,
+                serial=found.serial if isinstance(found, Page) else None,
+            )
+            try:
+                if batch is not None and isinstance(found, Page) and found.serial is not None:
+                    unit = scans.unit_scans(session, batch.id, found.serial, rule)
+                session.commit()
+            except SQLAlchemyError:
+                # The page matters more than its scan: log, and show it without the count.
+                log.exception("could not record or count a scan of %s", scanned.code)
+                session.rollback()
+    return found, unit
+
+
+def _problem(request: Request, status: int, message: str, anchor: str | None = None) -> Response:
+    """A 400, 404 or 503 as the client can read it: JSON for a linkset client, else a page saying what happened,
+    in the reader's language (never an error with 200, never a blank page)."""
+    headers = _headers(anchor)
+    if resolver.wants_json(request.headers.get("accept")):
+        kind = {400: "invalid_code", 404: "not_found"}.get(status, "unavailable")
+        return JSONResponse({"error": kind, "message": message}, status_code=status, headers=headers)
+    return page(request, "public/problem.html", status, headers, status=status, message=message)
