@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from trace import migrate
+from trace import migrate, users
 from trace.db import make_engine
 from web.app import create_app
 from web.settings import Settings
@@ -45,6 +46,16 @@ def fresh_engine(backend: str, tmp: Path) -> Engine:
             conn.execute(text("CREATE SCHEMA public"))
     migrate.upgrade(engine)
     return engine
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at the service's cost takes 0.1-0.5 s a hash on a busy 2-core machine and the suite makes hundreds
+    of accounts: tests hash at the lowest cost. The rules around the hash (lockout, resets, sessions ending) run
+    unchanged; tests/trace/test_passwords.py checks the service's own parameters."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(users, "_hasher", hasher)
+    monkeypatch.setattr(users, "_DUMMY_HASH", hasher.hash("not-a-real-password"))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

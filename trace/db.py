@@ -83,7 +83,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip on every checkout of the hot scan path; recycling old connections and
+    # the driver's error on a dead one cover restarts. The pool matches the server's thread pool.
+    kwargs.setdefault("pool_recycle", 1800)
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
 
 

@@ -7,6 +7,11 @@ Messages are English gettext msgids with ``{name}`` placeholders; the web layer 
 from typing import Any
 
 
+def N_(message: str) -> str:
+    """Marks a message id kept in a table or constant, so extraction finds it; translated where it is shown."""
+    return message
+
+
 class DomainError(Exception):
     def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
         super().__init__(message.format(**params) if params else message)

@@ -104,6 +104,8 @@ class EventIn(Input):
     def _aware(cls, v: datetime) -> datetime:
         if v.tzinfo is None or v.utcoffset() is None:
             raise InvalidInput("Give the time with its UTC offset, e.g. 2026-10-01T08:00:00+07:00")
+        if abs(v.utcoffset()) > timedelta(hours=14) or v.utcoffset() % timedelta(minutes=1):  # type: ignore[operator]
+            raise InvalidInput("The UTC offset must be whole minutes between -14:00 and +14:00")
         if not datetime(1990, 1, 1, tzinfo=v.tzinfo) <= v <= utcnow() + timedelta(days=1):
             raise InvalidInput("The time must be between 1990 and now")
         return v
@@ -149,6 +151,9 @@ def check_editable(session: Session, caller: Caller, event_id: int) -> tuple[Bat
 
 def update(session: Session, caller: Caller, event_id: int, data: EventIn) -> BatchEvent:
     event, batch = check_editable(session, caller, event_id)
+    others = select(BatchEvent.id).where(BatchEvent.batch_id == batch.id, BatchEvent.id != event.id)
+    if data.corrects_id is not None and session.scalar(others.where(BatchEvent.id == data.corrects_id)) is None:
+        raise NotFound("The event to correct is not in this batch", field="corrects_id")
     offset = data.occurred_at.utcoffset()
     assert offset is not None
     for key, value in data.model_dump().items():

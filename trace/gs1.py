@@ -23,7 +23,7 @@ from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_element_strings import GS1ElementString
 from biip.gtin import Gtin
 
-from trace.errors import InvalidInput
+from trace.errors import N_, InvalidInput
 
 CANONICAL_STEM = "https://id.gs1.org"
 VIETNAM_PREFIX = "893"
@@ -142,33 +142,33 @@ _LOT = _Cset82Rule(
     "10",
     "lot_code",
     20,
-    "Lot code is empty",
-    "Lot code is too long: at most {max} characters",
-    "Lot code cannot contain {char}: use unaccented letters, digits and !\"%&'()*+,-./:;<=>?_",
+    N_("Lot code is empty"),
+    N_("Lot code is too long: at most {max} characters"),
+    N_("Lot code cannot contain {char}: use unaccented letters, digits and !\"%&'()*+,-./:;<=>?_"),
 )
 _SERIAL = _Cset82Rule(
     "21",
     "serial",
     20,
-    "Serial is empty",
-    "Serial is too long: at most {max} characters",
-    "Serial cannot contain {char}: use unaccented letters, digits and !\"%&'()*+,-./:;<=>?_",
+    N_("Serial is empty"),
+    N_("Serial is too long: at most {max} characters"),
+    N_("Serial cannot contain {char}: use unaccented letters, digits and !\"%&'()*+,-./:;<=>?_"),
 )
 _CPV = _Cset82Rule(
     "22",
     "cpv",
     20,
-    "({ai}) has no value",
-    "({ai}) is too long: at most {max} characters",
-    "({ai}) cannot contain {char}",
+    N_("({ai}) has no value"),
+    N_("({ai}) is too long: at most {max} characters"),
+    N_("({ai}) cannot contain {char}"),
 )
 _TPX_RULE = _Cset82Rule(
     _TPX,
     "tpx",
     28,
-    "({ai}) has no value",
-    "({ai}) is too long: at most {max} characters",
-    "({ai}) cannot contain {char}",
+    N_("({ai}) has no value"),
+    N_("({ai}) is too long: at most {max} characters"),
+    N_("({ai}) cannot contain {char}"),
 )
 
 
@@ -349,7 +349,7 @@ class DigitalLink:
 # --- Parsing ----------------------------------------------------------------------------------------------------
 
 
-_NO_KEY = "No GS1 key found: the path should be /01/ and a 14-digit GTIN, then /22/, /10/ or /21/ and a value"
+_NO_KEY = N_("No GS1 key found: the path should be /01/ and a 14-digit GTIN, then /22/, /10/ or /21/ and a value")
 
 
 def _require_uri_characters(text: str) -> None:

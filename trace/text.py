@@ -22,7 +22,8 @@ def nfc_or_none(value: str | None) -> str | None:
 
 def fold(value: str) -> str:
     """Search key: lower case, no diacritics, đ → d ("Trùng Khánh" matches "trung khanh")."""
-    decomposed = unicodedata.normalize("NFD", value.casefold().replace("đ", "d"))
+    # NUL never matches a stored name, and PostgreSQL refuses it in a query parameter.
+    decomposed = unicodedata.normalize("NFD", value.casefold().replace("đ", "d").replace("\x00", ""))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

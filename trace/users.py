@@ -16,6 +16,7 @@ from trace.access import Caller, Role
 from trace.db import Base, UTCDateTime, enum_type, utcnow
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from trace.fields import DbId, Input, ShortText, invalid
+from trace.organizations import Organization
 from trace.text import nfc
 
 MAX_FAILED_LOGINS = 5
@@ -123,7 +124,8 @@ def create_user(session: Session, caller: Caller | None, data: UserIn) -> User:
 def authenticate(session: Session, login: str, password: str) -> User:
     """Check a password; five failures lock the account for 15 minutes. The caller commits either way,
     so the failure count survives the refused request."""
-    user = session.scalar(select(User).where(User.login == normalize_login(login)))
+    # A NUL cannot be in a login, and PostgreSQL refuses it in a query parameter.
+    user = session.scalar(select(User).where(User.login == normalize_login(login))) if "\x00" not in login else None
     if user is None or not user.is_active:
         _verify(_DUMMY_HASH, password)
         raise Unauthenticated("Wrong login or password")
@@ -205,6 +207,8 @@ def issue_token(session: Session, caller: Caller, organization_id: int, name: st
     if caller.role not in (Role.ADMIN, Role.PRODUCER_OWNER):
         raise Forbidden("Only the producer's owner can manage API tokens")
     if caller.role is Role.PRODUCER_OWNER and caller.organization_id != organization_id:
+        raise NotFound("Producer not found", field="organization_id")
+    if session.get(Organization, organization_id) is None:  # an admin may name any id
         raise NotFound("Producer not found", field="organization_id")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(

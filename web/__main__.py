@@ -1,7 +1,8 @@
-"""Command line: python -m web serve | migrate | create-user | demo."""
+"""Command line: python -m web serve | migrate | create-user | demo | labels."""
 
 import argparse
 import getpass
+import os
 import sys
 
 from pydantic import ValidationError
@@ -10,6 +11,10 @@ from trace import demo, migrate, users
 from trace.access import Role
 from trace.db import make_engine, make_sessionmaker, transaction
 from trace.errors import DomainError
+from web import labels_cli
+from web.errors import validation_messages
+from web.i18n import DEFAULT as CLI_LANG
+from web.i18n import translate
 from web.links import batch_url
 from web.settings import get_settings
 
@@ -59,8 +64,12 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         with transaction(make_sessionmaker(_engine())) as session:
             user = users.create_user(session, None, data)
             print(f"created user {user.login} (id {user.id}, role {user.role})")
-    except (ValidationError, DomainError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        for error in validation_messages(list(exc.errors()), CLI_LANG):
+            print(f"lỗi / error: {error['field']}: {error['message']}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"lỗi / error: {translate(CLI_LANG, exc.message, exc.params)}", file=sys.stderr)
         return 2
     return 0
 
@@ -68,6 +77,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    # The printed and encoded links must point at this server unless a public address was configured.
+    os.environ.setdefault("TRACE_PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
+    get_settings.cache_clear()
     migrate.upgrade(_engine())
     if args.demo:
         cmd_demo(args)
@@ -102,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--organization", type=int)
     create.add_argument("--point", type=int)
     create.set_defaults(func=cmd_create_user)
+    labels_cli.add_parser(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -8,20 +8,14 @@ from sqlalchemy.orm import Session
 
 from trace import users
 from trace.access import Caller
+from trace.db import transaction
 from trace.errors import Unauthenticated
 from trace.fields import MAX_DB_INT
 
 
 def _session(request: Request) -> Iterator[Session]:
-    session: Session = request.app.state.sessions()
-    try:
+    with transaction(request.app.state.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 200.

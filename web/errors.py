@@ -84,6 +84,9 @@ def validation_messages(errors: list[Any], lang: str) -> list[dict[str, str]]:
             message = str(error or N_("Invalid value"))
         elif "template" in ctx:
             message = ctx.pop("template")
+        elif kind in ("too_long", "too_short") and ctx.get("field_type") != "List":
+            # Pydantic names a string constraint applied after a validator by its generic (sequence) type.
+            message = N_("At most {max_length} characters") if kind == "too_long" else N_("This field is required")
         else:
             message = PYDANTIC_MESSAGES.get(kind, N_("Invalid value"))
         out.append({"field": field, "message": translate(lang, message, ctx)})

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     # Cookies marked Secure are dropped by browsers on plain http, which the embedded demo uses.
     secure_cookies: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
+    scan_salt: str = ""  # key of the IP hashes kept with scans and reports; derived from secret_key when empty
+    copied_label_scans: int = 10  # a unit code looks copied when scanned more than this many times ...
+    copied_label_networks: int = 5  # ... from more than this many networks (IP hashes) ...
+    copied_label_days: int = 30  # ... within this many days
+    reports_per_hour: int = 5  # problem reports accepted from one network per hour
+    perf_bare_endpoint: bool = False  # GET /perf/bare answers a constant string: the benchmark's baseline
 
     def resolved_secret_key(self) -> str:
         """A stable secret for the embedded install: generated once into var/, unless TRACE_SECRET_KEY is set."""

@@ -16,6 +16,8 @@ env = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
+    # Templates change only with a deploy; checking their files on every render costs the scan page a stat().
+    auto_reload=False,
     lstrip_blocks=True,
 )
 env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests import factories
-from trace import certifications, events, users
+from trace import certifications, epcis, events, labelruns, users
 from trace.access import Role
 from trace.audit import AuditEntry
 from trace.certifications import CertificationIn, CertKind
@@ -31,6 +31,16 @@ def _png() -> bytes:
 ORG = {"kind": "cooperative", "name": "HTX Lạ", "address": "Xóm 1", "commune": "Trùng Khánh", "province": "Cao Bằng"}
 RENEWAL = {"kind": "vietgap", "number": "V-2", "issuer": "Trung tâm", "issued_on": "2026-01-01"}
 EVENT = {"biz_step": "packing", "occurred_at": "2026-11-01T08:00:00+07:00"}
+EPCIS_EVENT = {"type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2026-11-01T08:00:00+07:00"}
+CAPTURE = {  # an EPCIS document about A's batch ({batch_uri}: its public address)
+    "@context": [epcis.EPCIS_CONTEXT],
+    "type": "EPCISDocument",
+    "schemaVersion": "2.0",
+    "creationDate": "2026-11-02T00:00:00Z",
+    "epcisBody": {
+        "eventList": [{**EPCIS_EVENT, "eventTimeZoneOffset": "+07:00", "quantityList": [{"epcClass": "{batch_uri}"}]}]
+    },
+}
 
 # (method, path template) → request body (json) or files, for every API route that takes an id.
 CASES: dict[tuple[str, str], dict[str, Any]] = {
@@ -60,9 +70,21 @@ CASES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/batches/{batch_id}/events/{event_id}/photos"): {
         "files": {"file": ("a.png", _png(), "image/png")}
     },
+    ("POST", "/api/v1/batches/{batch_id}/label-runs"): {"json": {"count": 2, "layout": "a4-3x8"}},
+    ("GET", "/api/v1/label-runs/{run_id}"): {},
+    ("GET", "/api/v1/label-runs/{run_id}/labels.pdf"): {},
+    ("GET", "/api/v1/label-runs/{run_id}/labels.zpl"): {},
+    ("GET", "/api/v1/label-runs/{run_id}/serials.csv"): {},
     ("POST", "/api/v1/tokens/{token_id}/rotate"): {},
     ("DELETE", "/api/v1/tokens/{token_id}"): {},
     ("POST", "/api/v1/auth/users/{user_id}/password"): {"json": {"password": "another long password"}},
+    ("GET", "/api/v1/batches/{batch_id}/epcis"): {},
+    ("POST", "/api/v1/batches/{batch_id}/epcis"): {"json": CAPTURE},
+    ("GET", "/api/v1/products/{product_id}/epcis"): {},
+    ("GET", "/api/v1/epcis/captures/{capture_id}"): {},
+    # Public by design (the same answer for anyone): tests/web/test_exchange_api.py checks them instead.
+    ("GET", "/api/v1/public/batches/{public_code}/epcis"): {},
+    ("GET", "/api/v1/public/certifications/{cert_id}"): {},
 }
 
 
@@ -98,6 +120,10 @@ def world(db: Session) -> dict[str, Any]:
         db, a.caller, batch.id, EventIn(biz_step=BizStep.HARVESTING, occurred_at="2026-10-01T07:00:00+07:00")
     )
     token, _ = users.issue_token(db, a.caller, a.org.id, "ERP")
+    printed = factories.batch(db, a, product)
+    labels = labelruns.LabelRunIn(count=2, layout="thermal-50x30")
+    run, _ = labelruns.create(db, a.caller, printed.id, labels, "k", "https://trace.example.vn")
+    capture, _ = epcis.capture(db, a.caller, _fill(CAPTURE, {"batch_uri": "https://id.gs1.org/01/08936010000124/10/L"}))
     db.commit()
     ids = {
         "organization_id": a.org.id,
@@ -106,7 +132,11 @@ def world(db: Session) -> dict[str, Any]:
         "batch_id": batch.id,
         "event_id": event.id,
         "token_id": token.id,
+        "run_id": run.id,
         "user_id": a.owner.id,
+        "capture_id": capture.id,
+        "public_code": batch.public_code,
+        "batch_uri": f"https://trace.example.vn/c/{batch.public_code}",
     }
     return {"a": a, "b": b, "ids": ids}
 
@@ -116,6 +146,8 @@ def _fill(template: Any, ids: dict[str, int]) -> Any:
         return ids[template[1:-1]]
     if isinstance(template, dict):
         return {k: _fill(v, ids) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(v, ids) for v in template]
     return template
 
 
@@ -132,7 +164,7 @@ def _snapshot(db: Session) -> int:
     return db.scalar(select(func.count()).select_from(AuditEntry)) or 0
 
 
-@pytest.mark.parametrize(("method", "path"), sorted(CASES), ids=lambda v: v)
+@pytest.mark.parametrize(("method", "path"), sorted(c for c in CASES if "/public/" not in c[1]), ids=lambda v: v)
 def test_another_producer_sees_nothing_and_changes_nothing(
     client: TestClient, db: Session, world: dict[str, Any], method: str, path: str
 ) -> None:
@@ -147,7 +179,8 @@ def test_another_producer_sees_nothing_and_changes_nothing(
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/organizations", "/api/v1/products", "/api/v1/certifications", "/api/v1/batches"]
+    "path",
+    ["/api/v1/organizations", "/api/v1/products", "/api/v1/certifications", "/api/v1/batches", "/api/v1/label-runs"],
 )
 def test_lists_hold_only_the_callers_records(client: TestClient, world: dict[str, Any], path: str) -> None:
     factories.login(client, world["b"].owner.login)
@@ -196,6 +229,6 @@ def test_the_authority_reads_all_but_edits_nothing(client: TestClient, db: Sessi
 
 
 def test_anonymous_reaches_no_api_route(client: TestClient, world: dict[str, Any]) -> None:
-    for method, path in sorted(CASES):
+    for method, path in sorted(c for c in CASES if not c[1].startswith("/api/v1/public/")):
         r = _call(client, method, path, CASES[(method, path)], world["ids"])
         assert r.status_code == 401, (method, path, r.status_code)

@@ -210,3 +210,45 @@ def test_every_change_is_audited_once(client: TestClient, db: Session) -> None:
     before = db.scalar(select(func.count()).select_from(AuditEntry))
     client.post("/api/v1/products", json={"name_vi": "Trà giảo cổ lam", "unit": "hộp"})
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == before + 1
+
+
+def test_search_ignores_diacritics_and_lists_sort_the_vietnamese_way(client: TestClient, db: Session) -> None:
+    owner = factories.producer(db)
+    db.commit()
+    factories.login(client, owner.owner.login)
+    for name in ("Đậu phụ", "Miến dong Phia Đén", "Dẻ rang", "Ăn liền", "An toàn"):
+        assert client.post("/api/v1/products", json={"name_vi": name, "unit": "gói"}).status_code == 201
+    found = client.get("/api/v1/products", params={"q": "mien DONG"}).json()
+    assert [p["name_vi"] for p in found] == ["Miến dong Phia Đén"]
+    assert [p["name_vi"] for p in client.get("/api/v1/products").json()] == [
+        "An toàn", "Ăn liền", "Dẻ rang", "Đậu phụ", "Miến dong Phia Đén"]
+    assert client.get("/api/v1/products", params={"q": "100%_"}).json() == []
+
+
+def test_openapi_docs_load_nothing_from_outside(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text and "https://" not in page.text.replace("https://fastapi", "")
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert "/api/v1/batches/{batch_id}/publish" in client.get("/openapi.json").json()["paths"]
+
+
+def test_admin_opens_a_traceability_point(client: TestClient, db: Session) -> None:
+    from trace.access import Role
+
+    admin = factories.user(db, Role.ADMIN)
+    owner = factories.producer(db)
+    db.commit()
+    factories.login(client, owner.owner.login)
+    body = {"name": "Điểm truy xuất xã Hạ Lang", "commune": "Hạ Lang", "province": "Cao Bằng",
+            "serves": [{"commune": "Quang Long", "province": "Cao Bằng"}]}
+    assert client.post("/api/v1/trace-points", json=body).status_code == 403
+    assert client.get("/api/v1/trace-points").json() == []
+    factories.login(client, admin.login)
+    r = client.post("/api/v1/trace-points", json=body)
+    assert r.status_code == 201, r.text
+    assert sorted(r.json()["serves"]) == ["Hạ Lang", "Quang Long"]
+    operator = factories.user(db, Role.POINT_OPERATOR, trace_point_id=r.json()["id"])
+    db.commit()
+    factories.login(client, operator.login)
+    assert [p["id"] for p in client.get("/api/v1/trace-points").json()] == [r.json()["id"]]

@@ -264,3 +264,17 @@ def test_uploads_are_checked_by_content(client: TestClient, owner: dict[str, int
     assert r.status_code == 422
     r = client.post(url, files={"file": ("big.png", b"\x89PNG" + b"0" * (6 * 1024 * 1024), "image/png")})
     assert r.status_code == 422 and "MB" in r.json()["message"]
+
+
+def test_length_messages_say_characters(client: TestClient, owner: dict[str, int]) -> None:
+    r = client.post("/api/v1/products", json={**PRODUCT, "name_vi": TOO_LONG})
+    assert r.json()["errors"] == [{"field": "name_vi", "message": "Tối đa 200 ký tự"}]
+    r = client.post("/api/v1/products", json={**PRODUCT, "name_vi": "  "})
+    assert r.json()["errors"] == [{"field": "name_vi", "message": "Trường này là bắt buộc"}]
+
+
+def test_lot_characters_are_explained(client: TestClient, owner: dict[str, int]) -> None:
+    r = client.post("/api/v1/batches", json={**_fill(BATCH, owner), "lot_code": "Lô 1"})
+    assert r.status_code == 422
+    [error] = r.json()["errors"]
+    assert error["field"] == "lot_code" and error["message"].startswith("Mã lô không được chứa ô")

@@ -18,11 +18,13 @@ class ErrorOut(BaseModel):
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
+        400: "The request body could not be read (not UTF-8 JSON, or a broken multipart form)",
         401: "Not logged in, or the API token is not valid",
         403: "The caller's role does not allow this",
         404: "Not found, or not visible to the caller",
         409: "Conflicts with the current state",
         422: "Invalid input: each field error names the field",
+        429: "Too many requests: wait the seconds the Retry-After header gives",
     }
     return {code: {"model": ErrorOut, "description": descriptions[code]} for code in codes}
 
