@@ -5,6 +5,7 @@ A sheet holds ``rows x cols`` labels filled left to right, top to bottom; a ther
 Errors are ``ValueError`` with an English message for the caller to translate.
 """
 
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
@@ -150,8 +151,22 @@ LAYOUTS: MappingProxyType[str, Layout] = MappingProxyType(
 )
 
 
+_NUMBER = r"(\d{1,3}(?:\.\d{1,2})?)"
+CUSTOM_SHEET = re.compile(
+    rf"custom:(\d{{1,2}})x(\d{{1,2}}):{_NUMBER}x{_NUMBER}:{_NUMBER},{_NUMBER}(?::{_NUMBER},{_NUMBER})?"
+)
+
+
 def get_layout(name: str) -> Layout:
-    try:
+    """A registered layout, or a custom A4 sheet written ``custom:COLSxROWS:WxH:LEFT,TOP[:PITCH_X,PITCH_Y]`` (mm),
+    a name short enough to be stored with a label run and reprinted from it."""
+    if name in LAYOUTS:
         return LAYOUTS[name]
-    except KeyError:
-        raise ValueError(f"unknown layout {name!r}; known layouts: {', '.join(LAYOUTS)}") from None
+    match = CUSTOM_SHEET.fullmatch(name)
+    if match is None:
+        raise ValueError(f"unknown layout {name!r}; known layouts: {', '.join(LAYOUTS)}, or custom:COLSxROWS:WxH:L,T")
+    cols, rows = int(match[1]), int(match[2])
+    width, height, left, top = (float(match[i]) for i in range(3, 7))
+    pitch_x = float(match[7]) if match[7] else None
+    pitch_y = float(match[8]) if match[8] else None
+    return sheet(rows, cols, width, height, left, top, pitch_x, pitch_y, name=name)

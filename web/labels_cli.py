@@ -31,7 +31,11 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     parser = sub.add_parser("labels", help="make a label run for a published batch and write its labels")
     parser.add_argument("--batch", type=int, required=True, help="batch id")
     parser.add_argument("--count", type=int, required=True, help=f"number of labels, 1 to {labelruns.MAX_LABELS:,}")
-    parser.add_argument("--layout", required=True, help=f"one of: {', '.join(LAYOUTS)}")
+    parser.add_argument(
+        "--layout",
+        required=True,
+        help=f"one of: {', '.join(LAYOUTS)}, or a custom A4 sheet custom:COLSxROWS:WxH:LEFT,TOP[:PITCH_X,PITCH_Y] (mm)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="file to write (PDF, or ZPL with --format zpl)")
     parser.add_argument("--skip", type=int, default=0, help="positions already used on the first sheet")
     parser.add_argument("--batch-level", action="store_true", help="the batch's code on every label, no serials")

@@ -9,7 +9,7 @@ from typing import BinaryIO, Literal
 from sqlalchemy.orm import Session
 
 from labels.content import LabelContent
-from labels.layouts import LAYOUTS, Layout
+from labels.layouts import LAYOUTS, Layout, get_layout
 from labels.pdf import render_pdf
 from labels.zpl import DPIS, render_zpl
 from trace import labelruns
@@ -23,6 +23,16 @@ Output = Literal["pdf", "zpl", "csv"]
 
 
 def layout_named(name: str) -> Layout:
+    if name.startswith("custom:"):
+        try:
+            return get_layout(name)
+        except ValueError as exc:
+            raise InvalidInput(
+                "A custom sheet is written custom:COLSxROWS:WIDTHxHEIGHT:LEFT,TOP[:PITCH_X,PITCH_Y] in mm and must "
+                "fit on A4 ({reason})",
+                field="layout",
+                reason=str(exc),
+            ) from None
     layout = LAYOUTS.get(name)
     if layout is None:
         raise InvalidInput(

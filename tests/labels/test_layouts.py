@@ -114,3 +114,13 @@ def test_unknown_layout_names_the_known_ones() -> None:
     assert get_layout("a4-3x8") is LAYOUTS["a4-3x8"]
     with pytest.raises(ValueError, match="unknown layout 'a5'; known layouts: a4-3x8"):
         get_layout("a5")
+
+
+def test_custom_sheets_are_written_in_a_short_name() -> None:
+    layout = get_layout("custom:2x5:90x50:10,15:95,55")
+    assert (layout.cols, layout.rows, layout.label_width, layout.label_height) == (2, 5, 90.0, 50.0)
+    assert (layout.pitch_x, layout.pitch_y, layout.per_page) == (95.0, 55.0, 10)
+    assert get_layout("custom:3x8:70x37:0,0.5").pitch_y == 37.0  # pitch defaults to the label size
+    for bad in ("custom:3x8:90x37:0,0.5", "custom:3x8:70x37", "custom:0x8:70x37:0,0"):
+        with pytest.raises(ValueError):
+            get_layout(bad)

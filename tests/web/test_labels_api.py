@@ -320,3 +320,21 @@ def test_the_command_line_prints_a_run_and_reprints_it(tmp_path: Path) -> None:
     refused = web("labels", "--batch", str(batch_id), "--count", "100001", "--layout", "a4-3x8", "--out", str(out))
     assert refused.returncode == 2 and "--count" in refused.stderr
     engine.dispose()
+
+
+def test_a_custom_sheet_size_prints_and_reprints(client: TestClient, db: Session) -> None:
+    owner, batch = _setup(db)
+    factories.login(client, owner.owner.login)
+    # 2 columns x 5 rows of 90 x 50 mm labels, 10 mm from the left, 15 mm from the top, 5 mm gaps.
+    layout = "custom:2x5:90x50:10,15:95,55"
+    r = _post(client, batch.id, count=12, layout=layout, skip=3)
+    assert r.status_code == 201, r.text
+    links = [row["digital_link"] for row in _serials_csv(client, r.json()["id"])]
+    pdf = client.get(r.json()["pdf_url"])
+    # The first sheet has 10 places, 3 already used: labels 1-7 on it, in order.
+    assert _qr_codes_in_reading_order(rasterise(pdf.content, dpi=300)) == links[:7]
+
+    bad = _post(client, batch.id, count=1, layout="custom:3x8:90x37:0,4.5")
+    assert bad.status_code == 422
+    [error] = bad.json()["errors"]
+    assert error["field"] == "layout" and error["message"].startswith("Khổ giấy tự chọn")
