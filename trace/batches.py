@@ -154,9 +154,15 @@ def get_for_write(session: Session, caller: Caller, batch_id: int) -> Batch:
 
 
 def list_visible(
-    session: Session, caller: Caller, product_id: int | None = None, status: BatchStatus | None = None
+    session: Session,
+    caller: Caller,
+    product_id: int | None = None,
+    status: BatchStatus | None = None,
+    organization_id: int | None = None,
 ) -> list[Batch]:
     stmt = _visible(caller)
+    if organization_id is not None:
+        stmt = stmt.where(Batch.organization_id == organization_id)
     if product_id is not None:
         stmt = stmt.where(Batch.product_id == product_id)
     if status is not None:

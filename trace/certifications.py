@@ -176,10 +176,14 @@ def get_for_write(session: Session, caller: Caller, cert_id: int) -> Certificati
     return cert
 
 
-def list_visible(session: Session, caller: Caller, product_id: int | None = None) -> list[Certification]:
+def list_visible(
+    session: Session, caller: Caller, product_id: int | None = None, organization_id: int | None = None
+) -> list[Certification]:
     stmt = _visible_query(caller)
     if product_id is not None:
         stmt = stmt.where(Certification.product_id == product_id)
+    if organization_id is not None:
+        stmt = stmt.where(Certification.organization_id == organization_id)
     return list(session.scalars(stmt.order_by(Certification.organization_id, Certification.id).limit(1000)))
 
 

@@ -138,10 +138,14 @@ def get_for_print(session: Session, caller: Caller, run_id: int) -> LabelRun:
     return run
 
 
-def list_visible(session: Session, caller: Caller, batch_id: int | None = None) -> list[LabelRun]:
+def list_visible(
+    session: Session, caller: Caller, batch_id: int | None = None, trace_point_id: int | None = None
+) -> list[LabelRun]:
     stmt = _visible(caller)
     if batch_id is not None:
         stmt = stmt.where(LabelRun.batch_id == batch_id)
+    if trace_point_id is not None:
+        stmt = stmt.where(LabelRun.trace_point_id == trace_point_id)
     return list(session.scalars(stmt.order_by(LabelRun.id.desc()).limit(500)))
 
 

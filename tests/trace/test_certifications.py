@@ -136,3 +136,24 @@ def test_ocop_rules(kw: dict[str, object], field: str) -> None:
         CertificationIn.model_validate({**base, **kw})
     error = info.value.errors()[0]
     assert error["loc"] == (field,) or error["ctx"]["error"].field == field
+
+
+def test_oversight_lists_one_producers_records_in_the_query(db: Session) -> None:
+    """The authority's producer page asks the database for that producer's records (not all, filtered after a
+    limit, which loses records once the province has more than the limit)."""
+    from trace import batches
+
+    a, b = factories.producer(db), factories.producer(db)
+    for owner in (a, b):
+        product = factories.product(db, owner)
+        factories.batch(db, owner, product)
+        certifications.create(
+            db,
+            owner.caller,
+            CertificationIn(kind=CertKind.VIETGAP, number="V", issuer="TT", issued_on=ISSUED, product_id=product.id),
+        )
+    mine = certifications.list_visible(db, factories.ADMIN, organization_id=a.org.id)
+    assert [c.organization_id for c in mine] == [a.org.id]
+    assert [x.organization_id for x in batches.list_visible(db, factories.ADMIN, organization_id=b.org.id)] == [
+        b.org.id
+    ]

@@ -45,13 +45,13 @@ def _batch_form_values(batch: Batch) -> dict[str, str]:
 def register(router: APIRouter, WS: Any) -> None:
     @router.get("/batches")
     def batch_list(request: Request, db: Db, ws: WS) -> HTMLResponse:
-        items = [b for b in batches.list_visible(db, ws.caller) if b.organization_id == ws.org.id]
+        items = batches.list_visible(db, ws.caller, organization_id=ws.org.id)
         return page(request, "console/batches.html", ws=ws, items=items)
 
     def _batch_form(
         request: Request, db: Session, ws: Workspace, form: Form, batch: Batch | None = None, status: int = 200
     ) -> HTMLResponse:
-        own = [b for b in batches.list_visible(db, ws.caller) if b.organization_id == ws.org.id and b != batch]
+        own = [b for b in batches.list_visible(db, ws.caller, organization_id=ws.org.id) if b != batch]
         return page(
             request,
             "console/batch_form.html",

@@ -65,9 +65,7 @@ def register(router: APIRouter, WS: Any) -> None:
             data = forms.validate(request, LabelRunIn, values)
             if data.count > MAX_CONSOLE_LABELS:
                 raise InvalidInput("At most {max} labels in one run here", field="count", max=MAX_CONSOLE_LABELS)
-            run, _ = labels_service.create_run(
-                db, ws.caller, batch.id, data, key, settings_of(request).public_base_url
-            )
+            run, _ = labels_service.create_run(db, ws.caller, batch.id, data, key, settings_of(request).public_base_url)
             return run
 
         run = submit(request, db, form, create)

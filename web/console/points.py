@@ -79,7 +79,7 @@ def register_producer(request: Request, db: Db, caller: OperatorCaller, posted: 
 
 @router.get("/history")
 def history(request: Request, db: Db, caller: OperatorCaller) -> HTMLResponse:
-    runs = [r for r in labelruns.list_visible(db, caller) if r.trace_point_id == caller.trace_point_id]
+    runs = labelruns.list_visible(db, caller, trace_point_id=caller.trace_point_id)
     names = {o.id: o.name for o in organizations.list_visible(db, caller)}
     return page(
         request,

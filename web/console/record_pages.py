@@ -37,8 +37,8 @@ def register(router: APIRouter, WS: Any) -> None:
     @router.get("")
     def home(request: Request, db: Db, ws: WS) -> HTMLResponse:
         items = ws.products(db)
-        all_batches = [b for b in batches.list_visible(db, ws.caller) if b.organization_id == ws.org.id]
-        certs = [c for c in certifications.list_visible(db, ws.caller) if c.organization_id == ws.org.id]
+        all_batches = batches.list_visible(db, ws.caller, organization_id=ws.org.id)
+        certs = certifications.list_visible(db, ws.caller, organization_id=ws.org.id)
         return page(
             request,
             "console/home.html",
@@ -195,11 +195,9 @@ def register(router: APIRouter, WS: Any) -> None:
 
     @router.get("/certifications")
     def cert_list(request: Request, db: Db, ws: WS) -> HTMLResponse:
-        certs = [c for c in certifications.list_visible(db, ws.caller) if c.organization_id == ws.org.id]
+        certs = certifications.list_visible(db, ws.caller, organization_id=ws.org.id)
         names = {p.id: p.name_vi for p in ws.products(db)}
-        return page(
-            request, "console/certifications.html", ws=ws, certs=certs, names=names, today=date.today()
-        )
+        return page(request, "console/certifications.html", ws=ws, certs=certs, names=names, today=date.today())
 
     def _cert_form(
         request: Request,
