@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from trace.errors import DomainError, InvalidInput
 from web.errors import request_lang, validation_messages
+from web.files import within_limit
 from web.i18n import translate
 
 M = TypeVar("M", bound=BaseModel)
@@ -112,7 +113,4 @@ def read_upload(upload: object, max_bytes: int, required: bool = True) -> bytes 
             raise InvalidInput("Choose a file", field="file")
         return None
     upload.file.seek(0)
-    data = upload.file.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise InvalidInput("The file is larger than {mb} MB", field="file", mb=max_bytes // (1024 * 1024))
-    return data
+    return within_limit(upload.file.read(max_bytes + 1), max_bytes)

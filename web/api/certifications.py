@@ -7,10 +7,9 @@ from sqlalchemy.orm import Session
 
 from trace import certifications, storage
 from trace.certifications import Certification, CertificationIn, RenewalIn, RevocationIn
-from trace.errors import NotFound
 from web.api.common import READ, WRITE
 from web.deps import CurrentCaller, Db, Id
-from web.files import read_upload
+from web.files import certificate_document, read_upload
 from web.schemas import CertificationOut
 
 router = APIRouter(prefix="/certifications", tags=["certifications"])
@@ -75,7 +74,4 @@ async def attach_document(
 @router.get("/{cert_id}/document", response_class=FileResponse, responses=READ)
 def get_document(cert_id: Id, request: Request, caller: CurrentCaller, db: Db) -> FileResponse:
     cert = certifications.get(db, caller, cert_id)
-    target = storage.open_path(request.app.state.settings.storage_dir, cert.document_path or "")
-    if target is None:
-        raise NotFound("This certificate has no document")
-    return FileResponse(target)
+    return certificate_document(request.app.state.settings.storage_dir, cert.document_path)

@@ -18,7 +18,6 @@ from trace import (
     products,
     reports,
     signup,
-    storage,
     users,
     verification,
 )
@@ -35,6 +34,7 @@ from web.console.base import ConsoleRoute, OversightCaller, Posted, act, flash, 
 from web.console.charts import bar_chart
 from web.console.workspace import settings_of
 from web.deps import Db, Id
+from web.files import certificate_document
 from web.forms import Form
 from web.i18n import N_, gettext
 from web.links import batch_url
@@ -186,10 +186,7 @@ def cert_detail(cert_id: Id, request: Request, db: Db, caller: OversightCaller) 
 @router.get("/certifications/{cert_id}/document")
 def cert_document(cert_id: Id, request: Request, db: Db, caller: OversightCaller) -> FileResponse:
     cert = certifications.get(db, caller, cert_id)
-    target = storage.open_path(settings_of(request).storage_dir, cert.document_path or "")
-    if target is None:
-        raise NotFound("This certificate has no document")
-    return FileResponse(target)
+    return certificate_document(settings_of(request).storage_dir, cert.document_path)
 
 
 @router.post("/certifications/{cert_id}/approve")

@@ -7,16 +7,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from trace import batches, certifications, organizations, products, storage, verification
+from trace import batches, certifications, organizations, products, verification
 from trace.batches import BatchStatus
 from trace.certifications import CertificationIn, CertKind, RenewalIn
-from trace.errors import NotFound
 from trace.organizations import OrganizationUpdate, OrgKind
 from trace.products import NET_UNITS, OcopGroup, ProductIn
 from web import forms
 from web.console.base import Posted, act, flash, page, redirect, search_words, submit
 from web.console.workspace import Workspace, check_upload_into, form_values, save_upload, settings_of
 from web.deps import Db, Id
+from web.files import certificate_document
 from web.forms import Form
 from web.i18n import N_
 
@@ -285,10 +285,7 @@ def register(router: APIRouter, WS: Any) -> None:
     @router.get("/certifications/{cert_id}/document")
     def cert_document(cert_id: Id, request: Request, db: Db, ws: WS) -> FileResponse:
         cert = ws.certification(db, cert_id)
-        target = storage.open_path(settings_of(request).storage_dir, cert.document_path or "")
-        if target is None:
-            raise NotFound("This certificate has no document")
-        return FileResponse(target)
+        return certificate_document(settings_of(request).storage_dir, cert.document_path)
 
     @router.post("/certifications/{cert_id}/document")
     def attach_cert_document(cert_id: Id, request: Request, db: Db, ws: WS, posted: Posted) -> Response:
