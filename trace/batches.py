@@ -1,7 +1,6 @@
 """Batches (lô): a product's production lot with its origin, its input batches (one step back) and its life cycle
 draft → published → recalled. Once published, a batch's identity is fixed: labels and QR codes point at it."""
 
-import secrets
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -12,13 +11,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from trace import audit, gs1
 from trace.access import Caller
+from trace.codes import random_code
 from trace.db import Base, UTCDateTime, enum_type, utcnow
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trace.fields import Code, Day, DbId, Input, Latitude, Longitude, OptShortText, Quantity, ShortText
 from trace.organizations import Organization, OrgStatus, get_writable, visible_orgs
 from trace.products import Product
-
-PUBLIC_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class BatchStatus(StrEnum):
@@ -133,7 +131,7 @@ class RecallIn(Input):
 
 
 def _new_public_code() -> str:
-    return "".join(secrets.choice(PUBLIC_CODE_ALPHABET) for _ in range(12))
+    return random_code(12)
 
 
 def _visible(caller: Caller) -> Select[tuple[Batch]]:

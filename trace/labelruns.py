@@ -26,17 +26,17 @@ from trace import audit, batches
 from trace.access import Caller, Role
 from trace.batches import Batch, BatchStatus
 from trace.certifications import Certification, CertKind, CertStatus
+from trace.codes import ALPHABET
 from trace.db import Base, UTCDateTime, utcnow
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trace.fields import Input
 from trace.organizations import Organization, get_writable, visible_orgs
 
 MAX_LABELS = 100_000
-SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SERIAL_LENGTH = 12
 _GROUP = 4
 # base64's base32 draws each character from 5 random bits; translating its alphabet gives Crockford's at C speed.
-_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", SERIAL_ALPHABET.encode())
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
 _TYPED_FOLDS = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
 # A collision of two 60-bit serials is a one-in-10^12 event per label; ten rounds in a row mean a broken generator.
@@ -115,7 +115,7 @@ def parse_short_code(typed: str) -> str | None:
     """A code as a person typed it (any case, with or without hyphens or spaces, O for 0, I or L for 1) → the
     stored code, or None if it cannot be one. Serials and batch public codes share the alphabet and length."""
     code = typed.strip().upper().translate(_TYPED_FOLDS)
-    if len(code) != SERIAL_LENGTH or any(c not in SERIAL_ALPHABET for c in code):
+    if len(code) != SERIAL_LENGTH or any(c not in ALPHABET for c in code):
         return None
     return code
 

@@ -1,7 +1,6 @@
 """Products: names in Vietnamese and English, OCOP group, GTIN where the producer has one, an internal code
 where it has not, and what Circular 02/2024 asks to publish (brand, standards, shelf life, images)."""
 
-import secrets
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from trace import audit, gs1
 from trace.access import Caller, target_org
+from trace.codes import random_code
 from trace.db import Base, UTCDateTime, enum_type, utcnow
 from trace.errors import Conflict, InvalidInput, NotFound
 from trace.fields import DbId, Input, LongText, OptShortText, Quantity, ShortText, invalid
@@ -106,9 +106,8 @@ class ProductIn(Input):
 
 
 def _new_internal_code() -> str:
-    # Products without a GTIN still need a stable public identifier; 60 random bits, Crockford-like alphabet.
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    return "P" + "".join(secrets.choice(alphabet) for _ in range(11))
+    # Products without a GTIN still need a stable public identifier: "P" and 55 random bits.
+    return "P" + random_code(11)
 
 
 def _check_gtin_free(session: Session, gtin: str | None, except_id: int | None = None) -> None:

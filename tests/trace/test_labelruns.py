@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests import factories
 from tests.conftest import BACKENDS, fresh_engine
-from trace import certifications, gs1, labelruns
+from trace import certifications, codes, gs1, labelruns
 from trace.access import Caller, Role
 from trace.audit import AuditEntry
 from trace.batches import recall
@@ -56,11 +56,11 @@ def test_serials_are_twelve_crockford_characters_valid_in_gs1() -> None:
     serials = labelruns.random_serials(1001)
     assert len(serials) == len(set(serials)) == 1001
     for serial in serials:
-        assert len(serial) == 12 and set(serial) <= set(labelruns.SERIAL_ALPHABET)
+        assert len(serial) == 12 and set(serial) <= set(codes.ALPHABET)
         assert gs1.validate_serial(serial) == serial
     # 12 characters of 32 symbols are 60 bits only if every symbol is drawn: all 32 show up in 12,012 draws.
-    assert set("".join(serials)) == set(labelruns.SERIAL_ALPHABET)
-    assert not set(labelruns.SERIAL_ALPHABET) & set("ILOU")
+    assert set("".join(serials)) == set(codes.ALPHABET)
+    assert not set(codes.ALPHABET) & set("ILOU")
 
 
 def test_short_codes_are_grouped_for_people_and_read_back_as_typed() -> None:
