@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from trace import migrate, users
 from trace.db import make_engine
+from trace.scans import ScanLog
 from web.app import create_app
 from web.settings import Settings
 
@@ -105,6 +106,8 @@ def settings(storage_dir: Path) -> Settings:
 def app(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> FastAPI:
     app = create_app(settings, engine)
     app.state.sessions = sessions
+    # Written as added: a test reads its scans back at once, and its connection is not for another thread.
+    app.state.scan_log = ScanLog(sessions, interval=0)
     return app
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -59,6 +59,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_READ_ONLY = "trace_read_only"
+
+
+def read_only(session: Session) -> Connection:
+    """The session's connection for a transaction that will only read: on SQLite it takes no write lock, so it
+    neither waits for writers nor holds them up. Call it before anything else uses the session."""
+    return session.connection(execution_options={_READ_ONLY: True})
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
@@ -80,7 +89,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         def _begin_immediate(conn: Any) -> None:
             # Take the write lock up front: a deferred transaction that later writes fails at once with
             # "database is locked" when another writer got there first, instead of waiting its turn.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A transaction that only reads (read_only below) needs no lock at all in WAL mode.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping: it costs a round trip on every checkout of the hot scan path; recycling old connections and

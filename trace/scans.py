@@ -1,5 +1,6 @@
 """Scans: every time a consumer opens a code's public page. Append-only, kept without the raw IP address (a keyed
-hash stands in for it, enough to count distinct networks), and cheap: one insert on the hot path.
+hash stands in for it, enough to count distinct networks), and cheap: a page view adds its scan to the process's
+ScanLog, which writes many in one transaction.
 
 For a unit code (a serial) the page shows how often it was scanned and warns when the pattern suggests a copied
 label: a genuine unit is scanned by a few people, a copied label by many, from many networks."""
@@ -7,15 +8,32 @@ label: a genuine unit is scanned by a few people, a copied label by many, from m
 import hashlib
 import hmac
 import logging
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, bindparam, case, distinct, func, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    distinct,
+    func,
+    select,
+)
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql import ColumnElement, Subquery
 
-from trace.db import Base, UTCDateTime, enum_type, utcnow
+from trace.db import Base, UTCDateTime, enum_type, transaction, utcnow
 
 log = logging.getLogger("trace.scans")
 
@@ -95,8 +113,7 @@ def ip_hash(ip: str | None, salt: bytes) -> str:
 _INSERT = Scan.__table__.insert()
 
 
-def record(
-    session: Session,
+def scan_row(
     *,
     code: str,
     lang: str,
@@ -105,15 +122,9 @@ def record(
     batch_id: int | None = None,
     serial: str | None = None,
     at: datetime | None = None,
-) -> bool:
-    """Append a scan, in the scan's own transaction. A failure is logged and the transaction rolled back, never
-    raised: the consumer must still get the page. Callers read everything they show before calling this (a
-    rollback expires loaded records).
-
-    On PostgreSQL the transaction's commit does not wait for the WAL to reach the disk: a crash may lose the last
-    fraction of a second of scans, which is acceptable for a statistic, while waiting for the disk on every page
-    view is not. The setting is local to this transaction."""
-    values = {
+) -> dict[str, Any]:
+    """A scan as its table's row; ``batch_id`` and ``serial`` only when the code is registered."""
+    return {
         "scanned_at": at or utcnow(),
         "batch_id": batch_id,
         "serial": serial,
@@ -122,56 +133,169 @@ def record(
         "device": device,
         "ip_hash": ip_digest,
     }
-    try:
-        conn = session.connection()
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        conn.execute(_INSERT, values)
-        return True
-    except SQLAlchemyError:
-        log.exception("could not record a scan of %s", code)
-        session.rollback()
-        return False
+
+
+def write(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Append scans in the session's transaction. On PostgreSQL its commit does not wait for the WAL to reach the
+    disk: a crash may lose the last fraction of a second of scans, which a statistic can bear, while waiting for
+    the disk on every batch of page views is not. The setting is local to this transaction."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    conn.execute(_INSERT, list(rows))
+
+
+def record(session: Session, **values: Any) -> None:
+    """Append one scan (scan_row's arguments) in the session's transaction."""
+    write(session, [scan_row(**values)])
+
+
+class ScanLog:
+    """Scans on their way to the database. The public page adds its scan here and answers at once; a thread of
+    the process writes what gathered every ``interval`` seconds in one transaction: one commit for many scans
+    instead of one a page, and no write lock on the page's path (SQLite has one writer at a time).
+
+    A failure to write is logged and those scans are dropped: the consumer has had the page, and a statistic can
+    bear the loss. So can it bear what a crash loses: at most ``interval`` seconds of scans (close() writes the
+    rest when the service stops). Until written, a scan is counted from here (unwritten). With ``interval`` 0
+    each scan is written as it is added."""
+
+    def __init__(self, sessions: sessionmaker[Session], interval: float = 0.2, limit: int = 100_000) -> None:
+        self.sessions = sessions
+        self.interval = interval
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._pending: list[dict[str, Any]] = []
+        self._writing: list[dict[str, Any]] = []
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        with self._lock:
+            if len(self._pending) >= self.limit:
+                log.error("could not record a scan of %s: %d scans already wait for the database", row["code"],
+                          len(self._pending))  # fmt: skip
+                return
+            self._pending.append(row)
+            if self._thread is None and self.interval > 0:
+                self._thread = threading.Thread(target=self._run, name="scan-log", daemon=True)
+                self._thread.start()
+        if self.interval <= 0:
+            self.flush()
+
+    def unwritten(self, serial: str) -> list[tuple[datetime, str]]:
+        """(time, IP hash) of the scans by people of this unit (serials are unique) not in the database yet."""
+        with self._lock:
+            return [
+                (row["scanned_at"], row["ip_hash"])
+                for row in (*self._writing, *self._pending)
+                if row["serial"] == serial and row["device"] is not DeviceClass.BOT
+            ]
+
+    def flush(self) -> int:
+        """Write what gathered, in one transaction; the number of scans written."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+            self._writing = rows
+        if not rows:
+            return 0
+        try:
+            with transaction(self.sessions) as session:
+                write(session, rows)
+            return len(rows)
+        except SQLAlchemyError:
+            log.exception("could not record a scan of %s (%d scans lost)", rows[0]["code"], len(rows))
+            return 0
+        finally:
+            with self._lock:
+                self._writing = []
+
+    def close(self) -> None:
+        """Stop the thread and write what is left."""
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._closed.wait(self.interval):
+            self.flush()
 
 
 _SCANS = Scan.__table__.c
-_OF_UNIT = (
-    _SCANS.batch_id == bindparam("batch_id"),
-    _SCANS.serial == bindparam("serial"),
-    _SCANS.device != DeviceClass.BOT,
-)
 # Counting stops at UNIT_COUNT_LIMIT rows: a label copied onto thousands of packages is flagged long before, and
 # the scan must not slow down with it.
 UNIT_COUNT_LIMIT = 1000
-_LATEST = (
-    select(_SCANS.scanned_at, _SCANS.ip_hash)
-    .where(*_OF_UNIT)
-    .order_by(_SCANS.scanned_at.desc())
-    .limit(UNIT_COUNT_LIMIT + 1)
-    .subquery()
-)
-_UNIT_STATS = select(
-    func.count(),
-    func.min(_LATEST.c.scanned_at),
-    func.count(case((_LATEST.c.scanned_at >= bindparam("since"), 1))),
-    func.count(distinct(case((_LATEST.c.scanned_at >= bindparam("since"), _LATEST.c.ip_hash)))),
-)
-_FIRST = select(_SCANS.scanned_at).where(*_OF_UNIT).order_by(_SCANS.scanned_at).limit(1)
 
 
-def unit_scans(session: Session, batch_id: int, serial: str, rule: CopyRule, now: datetime | None = None) -> UnitScans:
-    """How often this unit code was scanned by people (bots left out), and whether that looks like a copied label.
-    ``total`` stops at UNIT_COUNT_LIMIT + 1 (shown as "more than"); reads the (batch_id, serial, scanned_at) index."""
-    since = (now or utcnow()) - timedelta(days=rule.days)
-    conn = session.connection()
-    params = {"batch_id": batch_id, "serial": serial, "since": since}
-    total, first_at, recent, networks = conn.execute(_UNIT_STATS, params).one()
-    if total > UNIT_COUNT_LIMIT:
-        first_at = conn.execute(_FIRST, params).scalar()
-    return UnitScans(
-        total=total,
-        first_at=first_at,
-        recent=recent,
-        recent_networks=networks,
-        looks_copied=recent > rule.scans and networks > rule.networks,
+def unit_figures(batch_id: ColumnElement[Any]) -> Subquery:
+    """The figures of one unit's scans by people, in one row (count, first, recent, recent networks, and how many
+    of the bound "networks" are among those): the unit whose serial is bound as "serial", of the batch
+    ``batch_id`` (a value or a subquery, so that a caller can read them in the same statement as something else).
+    Reads the (batch_id, serial, scanned_at) index; parameters from UnitCount.params()."""
+    latest = (
+        select(_SCANS.scanned_at, _SCANS.ip_hash)
+        .where(_SCANS.batch_id == batch_id, _SCANS.serial == bindparam("serial"), _SCANS.device != DeviceClass.BOT)
+        .order_by(_SCANS.scanned_at.desc())
+        .limit(UNIT_COUNT_LIMIT + 1)
+        .subquery()
     )
+    recent = latest.c.scanned_at >= bindparam("since")
+    return select(
+        func.count(),
+        func.min(latest.c.scanned_at),
+        func.count(case((recent, 1))),
+        func.count(distinct(case((recent, latest.c.ip_hash)))),
+        func.count(distinct(case((and_(recent, latest.c.ip_hash.in_(bindparam("networks", expanding=True))),
+                                  latest.c.ip_hash)))),
+    ).subquery()  # fmt: skip
+
+
+_FIRST = (
+    select(_SCANS.scanned_at)
+    .where(
+        _SCANS.batch_id == bindparam("batch_id"),
+        _SCANS.serial == bindparam("serial"),
+        _SCANS.device != DeviceClass.BOT,
+    )
+    .order_by(_SCANS.scanned_at)
+    .limit(1)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCount:
+    """Counting a unit's scans at ``now``: the figures in the database (unit_figures) and ``unwritten`` scans,
+    (time, IP hash) of those not written yet (ScanLog, and the scan being counted)."""
+
+    rule: CopyRule
+    now: datetime
+    unwritten: Sequence[tuple[datetime, str]] = ()
+
+    @property
+    def since(self) -> datetime:
+        return self.now - timedelta(days=self.rule.days)
+
+    def _recent_networks(self) -> set[str]:
+        return {ip for at, ip in self.unwritten if at >= self.since}
+
+    def params(self) -> dict[str, Any]:
+        return {"since": self.since, "networks": sorted(self._recent_networks())}
+
+    def result(self, conn: Connection, figures: Sequence[Any], batch_id: int, serial: str) -> UnitScans:
+        """``total`` stops at UNIT_COUNT_LIMIT + 1 (shown as "more than")."""
+        total, first_at, recent, networks, known = figures
+        if total > UNIT_COUNT_LIMIT:
+            first_at = conn.execute(_FIRST, {"batch_id": batch_id, "serial": serial}).scalar()
+        if self.unwritten:
+            first_at = min(at for at in (first_at, *(at for at, _ in self.unwritten)) if at is not None)
+            total += len(self.unwritten)
+            recent += sum(1 for at, _ in self.unwritten if at >= self.since)
+            networks += len(self._recent_networks()) - known
+        return UnitScans(
+            total=total,
+            first_at=first_at,
+            recent=recent,
+            recent_networks=networks,
+            looks_copied=recent > self.rule.scans and networks > self.rule.networks,
+        )

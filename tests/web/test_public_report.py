@@ -2,6 +2,7 @@
 each error beside its field, and read later by the producer concerned and the authority only."""
 
 import re
+from html import unescape
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -19,8 +20,12 @@ AUTHORITY = Caller(role=Role.AUTHORITY, login="so.khcn")
 
 
 def form_of(client: TestClient, path: str, **headers: str) -> dict[str, str]:
-    """The hidden fields of the page's report form (its nonce cookie is now in the client's jar)."""
+    """The hidden fields of the report form shown on the page, or opened from its link (the form's nonce cookie
+    is now in the client's jar)."""
     html = client.get(path, headers=headers).text
+    link = re.search(r'<p id="report"><a href="([^"]+)"', html)
+    if link is not None:
+        html = client.get(unescape(link.group(1)), headers=headers).text
     return dict(re.findall(r'<input type="hidden" name="(code|token)" value="([^"]*)">', html))
 
 
@@ -57,6 +62,22 @@ def test_a_report_is_stored_for_the_producer_and_the_authority(db: Session, clie
     assert reports.list_visible(db, operator) == [report]  # the point serves the producer's commune
     assert reports.list_visible(db, other.caller) == []
     assert reports.get(db, s.owner.caller, report.id) is report
+
+
+def test_the_product_page_links_the_form_and_sets_no_cookie(db: Session, client: TestClient) -> None:
+    """Few readers report: the page every scan opens carries a link, and only the form sets its nonce cookie."""
+    s = showcase(db)
+    page = client.get(s.unit_path(), headers={"accept-language": "en"})
+    assert "set-cookie" not in page.headers and 'name="token"' not in page.text
+    link = re.search(r'<p id="report"><a href="([^"]+)" rel="nofollow">Report a problem</a>', page.text)
+    assert link is not None
+    form = client.get(unescape(link.group(1)), headers={"accept-language": "en"})
+    assert form.status_code == 200 and NONCE_COOKIE in form.headers["set-cookie"]
+    assert "Hạt dẻ Trùng Khánh" in form.text and f'name="code" value="{s.unit_path()}"' in form.text
+    # A code that is not one of ours opens no form.
+    for code in ("https://example.com/x", "/01/123", ""):
+        refused = client.get("/report", params={"code": code}, headers={"accept-language": "en"})
+        assert refused.status_code == 400 and 'name="token"' not in refused.text
 
 
 def test_a_report_about_an_unregistered_code_reaches_only_the_authority(db: Session, client: TestClient) -> None:

@@ -9,18 +9,18 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from trace import lookup, reports
 from trace.errors import Conflict
-from trace.lookup import Page
+from trace.lookup import Missing, Page
 from trace.reports import ReportIn
 from web import forms
 from web.deps import Db
 from web.i18n import N_, translate
-from web.public.codes import base, read_code
+from web.public.codes import Scanned, base, read_code
 from web.public.view import ip_digest, page, today
 
 router = APIRouter(include_in_schema=False)
@@ -88,6 +88,31 @@ def _token_ok(request: Request, code: str, token: str) -> bool:
     return signed_code == code and nonce == request.cookies.get(NONCE_COOKIE)
 
 
+def _not_ours(request: Request) -> HTMLResponse:
+    message = translate(request.state.lang, N_("This code is not registered"))
+    return page(request, "public/problem.html", 400, status=400, message=message, here="/")
+
+
+def _show(
+    request: Request, status: int, scanned: Scanned, found: Page | Missing | None, form: ReportForm
+) -> HTMLResponse:
+    """The form (blank or with its errors) under what it is about, with a fresh token."""
+    form.token = blank_form(request, form.code).token
+    response = page(request, "public/report.html", status, found=found, scanned=scanned, form=form, here=scanned.code)
+    return keep_nonce(request, response)
+
+
+@router.get("/report")
+def start(request: Request, db: Db, code: Annotated[str, Query(max_length=300)] = "") -> HTMLResponse:
+    """The form, opened from a product's page: the page itself sets no cookie and signs nothing (every scan
+    would pay for it, and few readers report)."""
+    scanned = read_code(base(request), code)
+    if scanned is None:
+        return _not_ours(request)
+    found = lookup.find(db, scanned.key, today()) if scanned.key is not None else None
+    return _show(request, 200, scanned, found, ReportForm(scanned.code, ""))
+
+
 @router.post("/report")
 def submit(
     request: Request,
@@ -100,19 +125,14 @@ def submit(
 ) -> HTMLResponse:
     scanned = read_code(base(request), code)
     if scanned is None:
-        message = translate(request.state.lang, N_("This code is not registered"))
-        return page(request, "public/problem.html", 400, status=400, message=message, here="/")
+        return _not_ours(request)
     values = {"kind": kind, "message": message, "contact": contact}
     found = lookup.find(db, scanned.key, today()) if scanned.key is not None else None
     form = ReportForm(code, token, values)
 
     def again(status: int, errors: dict[str, str]) -> HTMLResponse:
         form.errors = errors
-        form.token = blank_form(request, code).token
-        response = page(
-            request, "public/report.html", status, found=found, scanned=scanned, form=form, here=scanned.code
-        )
-        return keep_nonce(request, response)
+        return _show(request, status, scanned, found, form)
 
     if not _token_ok(request, code, token):
         return again(403, {"": translate(request.state.lang, EXPIRED)})

@@ -140,12 +140,14 @@ def page(request: Request, template: str, status_code: int = 200, headers: dict[
          **context: Any) -> HTMLResponse:
     """A public page in the reader's language, remembering a choice made with the switch (?lang=xx)."""
     lang = getattr(request.state, "lang", "vi")
-    response = render(
-        request, template, status_code=status_code, headers=headers,
-        fmt=Fmt(lang), labels=LABELS, language_names=LANGUAGE_NAMES, **context,
-    )  # fmt: skip
+    response = render(request, template, status_code=status_code, headers=headers, **shared(lang), **context)
     remember_language(request, response)
     return response
+
+
+def shared(lang: str) -> dict[str, Any]:
+    """What every public template is given besides its own values."""
+    return {"fmt": Fmt(lang), "labels": LABELS, "language_names": LANGUAGE_NAMES}
 
 
 def remember_language(request: Request, response: HTMLResponse) -> None:
