@@ -6,6 +6,7 @@ transaction that is rolled back, with the application's commits turned into save
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +104,10 @@ def settings(storage_dir: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> FastAPI:
+def app(settings: Settings, engine: Engine, connection: Connection, sessions: sessionmaker[Session]) -> FastAPI:
     app = create_app(settings, engine)
     app.state.sessions = sessions
+    app.state.reads = lambda: nullcontext(connection.connection)
     # Written as added: a test reads its scans back at once, and its connection is not for another thread.
     app.state.scan_log = ScanLog(sessions, interval=0)
     return app

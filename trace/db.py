@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import URL, DateTime, MetaData, Select, create_engine, event, make_url
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -68,8 +69,14 @@ def read_only(session: Session) -> Connection:
     return session.connection(execution_options={_READ_ONLY: True})
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    if url.startswith("sqlite"):
+def make_engine(url: str | URL, *, autocommit: bool = False, **kwargs: Any) -> Engine:
+    """The engine of the service. With ``autocommit`` an engine for reads of one statement each, as the scan makes:
+    no BEGIN and no ROLLBACK reach the database (on PostgreSQL two round trips of the three a scan would make) and
+    SQLite holds no lock beyond the statement. It is an engine of its own, set up once per connection: switching
+    one engine's connections to autocommit on every checkout costs more than it saves."""
+    if autocommit:
+        kwargs.setdefault("isolation_level", "AUTOCOMMIT")
+    if make_url(url).get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
 
@@ -85,12 +92,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(conn: Any) -> None:
-            # Take the write lock up front: a deferred transaction that later writes fails at once with
-            # "database is locked" when another writer got there first, instead of waiting its turn.
-            # A transaction that only reads (read_only below) needs no lock at all in WAL mode.
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
+        if not autocommit:
+
+            @event.listens_for(engine, "begin")
+            def _begin_immediate(conn: Any) -> None:
+                # Take the write lock up front: a deferred transaction that later writes fails at once with
+                # "database is locked" when another writer got there first, instead of waiting its turn.
+                # A transaction that only reads (read_only below) needs no lock at all in WAL mode.
+                conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping: it costs a round trip on every checkout of the hot scan path; recycling old connections and
@@ -117,3 +126,68 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class DriverStatement:
+    """A Core statement compiled once per dialect and run on the driver's own connection, its values converted by
+    their columns' types both ways, as SQLAlchemy would. For the scan's one statement, where SQLAlchemy's execution
+    costs more than the query: measured on SQLite, 30 us on the driver against 150 us through a Connection.
+
+    A driver error is raised as SQLAlchemy's (DBAPIError), so callers handle one kind of error."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any], tuple[Any, ...]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any], tuple[Any, ...]]:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            sql = self.statement.compile(dialect=dialect)
+            if sql.literal_execute_params or sql.post_compile_params:
+                raise ValueError("a statement run on the driver cannot have parameters rendered at execution")
+            # Each type as the dialect has it (dialect_impl), as SQLAlchemy's own execution converts values.
+            binds = {
+                name: (param.value, param.type.dialect_impl(dialect).bind_processor(dialect))
+                for name, param in sql.binds.items()
+            }
+            results = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            )
+            order = tuple(sql.positiontup) if sql.positional and sql.positiontup is not None else None
+            compiled = self._compiled[dialect.name] = (sql.string, order, binds, results)
+        return compiled
+
+    def one(self, dbapi_connection: Any, dialect: Dialect, params: dict[str, Any]) -> tuple[Any, ...]:
+        sql, order, binds, results = self._for(dialect)
+        values = {}
+        for name, (default, process) in binds.items():
+            value = params.get(name, default)
+            values[name] = process(value) if process is not None else value
+        arguments: Any = [values[name] for name in order] if order is not None else values
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(sql, arguments)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error) from error
+        if row is None:
+            raise NoResultFound("the statement returned no row")
+        return tuple(value if process is None else process(value) for value, process in zip(row, results, strict=True))
+
+
+@contextmanager
+def driver_connection(engine: Engine) -> Iterator[Any]:
+    """One of the engine's pooled connections as the driver's own (for DriverStatement), back to the pool after;
+    one that failed is replaced, as SQLAlchemy's Connection would."""
+    conn = engine.raw_connection()
+    try:
+        yield conn
+    except DBAPIError:
+        conn.invalidate()
+        raise
+    finally:
+        conn.close()

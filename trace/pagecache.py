@@ -1,21 +1,22 @@
 """Public pages kept in memory between scans, each used only while the publication version it was read at is
 still the database's (trace.publication): a change anyone makes shows on the next scan, in every process.
 
-A scan then costs one small query (the version, and the batch that issued the scanned serial) instead of the
-page's six. Units of a batch share one kept page: the serial is checked against it on every scan. The web layer
-keeps its rendering of a page beside it (Kept.rendered), so a kept page is rendered once per language."""
+A scan then costs one small query (the version, and the batch that issued the scanned serial: STAMP, or stamp() with
+more to read in the same statement) instead of the page's six. Units of a batch share one kept page: the serial is
+checked against it on every scan. The web layer keeps its rendering of a page beside it (Kept.rendered), so a kept
+page is rendered once per language."""
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session
 
-from trace import lookup, publication
+from trace import publication
+from trace.db import DriverStatement
 from trace.labelruns import LabelSerial
 from trace.lookup import Key, Missing, MissingReason, Page
 
@@ -29,13 +30,13 @@ def stamp(*also: Any) -> Select[Any]:
     return select(publication.CURRENT, SERIAL_BATCH, *also)
 
 
-_STAMP = stamp()
+STAMP = DriverStatement(stamp())
 
 
 @dataclass(slots=True)
 class Kept:
     page: Page
-    rendered: dict[str, str] = field(default_factory=dict)
+    rendered: dict[str, Any] = field(default_factory=dict)  # the web layer's, by language
 
 
 class PageCache:
@@ -49,14 +50,12 @@ class PageCache:
         self._pages: OrderedDict[Key, Kept] = OrderedDict()
 
     def find(
-        self, session: Session, key: Key, today: date, stamped: Sequence[Any] | None = None
+        self, key: Key, today: date, stamped: Sequence[Any], read: Callable[[Key], Page | Missing]
     ) -> tuple[Page | Missing, Kept | None]:
         """As lookup.find(session, key, today), with the kept page it came from (None for a missing code).
         ``stamped``: the first two values of a stamp() statement the caller has just read, with "serial" bound to
-        key.serial."""
-        # The version is read before the page: a page kept under a version is at least as new as that version.
-        if stamped is None:
-            stamped = session.connection().execute(_STAMP, {"serial": key.serial}).one()
+        key.serial; ``read`` reads a page that is not kept (lookup.find on a session)."""
+        # The version was read before the page: a page kept under a version is at least as new as that version.
         version, serial_batch = stamped[0], stamped[1]
         current = (version, today)
         by_batch = key.serial is not None and (key.lot is not None or key.public_code is not None)
@@ -69,7 +68,7 @@ class PageCache:
             if kept is not None:
                 self._pages.move_to_end(shared)
         if kept is None:
-            found = lookup.find(session, shared, today)
+            found = read(shared)
             if isinstance(found, Missing):
                 return found, None
             kept = Kept(found)

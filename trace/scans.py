@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -26,14 +25,16 @@ from sqlalchemy import (
     bindparam,
     case,
     distinct,
+    false,
     func,
+    or_,
     select,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import ColumnElement, Subquery
 
-from trace.db import Base, UTCDateTime, enum_type, transaction, utcnow
+from trace.db import Base, DriverStatement, UTCDateTime, enum_type, transaction, utcnow
 
 log = logging.getLogger("trace.scans")
 
@@ -228,11 +229,11 @@ _SCANS = Scan.__table__.c
 UNIT_COUNT_LIMIT = 1000
 
 
-def unit_figures(batch_id: ColumnElement[Any]) -> Subquery:
+def unit_figures(batch_id: ColumnElement[Any], networks: int) -> Subquery:
     """The figures of one unit's scans by people, in one row (count, first, recent, recent networks, and how many
-    of the bound "networks" are among those): the unit whose serial is bound as "serial", of the batch
-    ``batch_id`` (a value or a subquery, so that a caller can read them in the same statement as something else).
-    Reads the (batch_id, serial, scanned_at) index; parameters from UnitCount.params()."""
+    of the ``networks`` bound as "network_0", "network_1"... are among those): the unit whose serial is bound as
+    "serial", of the batch ``batch_id`` (a value or a subquery, so that a caller can read them in the same statement
+    as something else). Reads the (batch_id, serial, scanned_at) index; parameters from UnitCount.params()."""
     latest = (
         select(_SCANS.scanned_at, _SCANS.ip_hash)
         .where(_SCANS.batch_id == batch_id, _SCANS.serial == bindparam("serial"), _SCANS.device != DeviceClass.BOT)
@@ -240,26 +241,23 @@ def unit_figures(batch_id: ColumnElement[Any]) -> Subquery:
         .limit(UNIT_COUNT_LIMIT + 1)
         .subquery()
     )
-    recent = latest.c.scanned_at >= bindparam("since")
+    recent = latest.c.scanned_at >= bindparam("since", type_=_SCANS.scanned_at.type)
+    # One parameter each rather than an expanding IN: the statement's text is then fixed, compiled once per count.
+    known = or_(false(), *(latest.c.ip_hash == bindparam(f"network_{i}") for i in range(networks)))
     return select(
         func.count(),
         func.min(latest.c.scanned_at),
         func.count(case((recent, 1))),
         func.count(distinct(case((recent, latest.c.ip_hash)))),
-        func.count(distinct(case((and_(recent, latest.c.ip_hash.in_(bindparam("networks", expanding=True))),
-                                  latest.c.ip_hash)))),
-    ).subquery()  # fmt: skip
+        func.count(distinct(case((and_(recent, known), latest.c.ip_hash)))),
+    ).subquery()
 
 
-_FIRST = (
-    select(_SCANS.scanned_at)
-    .where(
-        _SCANS.batch_id == bindparam("batch_id"),
-        _SCANS.serial == bindparam("serial"),
-        _SCANS.device != DeviceClass.BOT,
+# A unit's first scan by people, when its count stopped at the limit.
+FIRST_SCAN = DriverStatement(
+    select(func.min(_SCANS.scanned_at)).where(
+        _SCANS.batch_id == bindparam("batch_id"), _SCANS.serial == bindparam("serial"), _SCANS.device != DeviceClass.BOT
     )
-    .order_by(_SCANS.scanned_at)
-    .limit(1)
 )
 
 
@@ -279,14 +277,18 @@ class UnitCount:
     def _recent_networks(self) -> set[str]:
         return {ip for at, ip in self.unwritten if at >= self.since}
 
-    def params(self) -> dict[str, Any]:
-        return {"since": self.since, "networks": sorted(self._recent_networks())}
+    def networks(self) -> list[str]:
+        """The recent networks among the unwritten scans: the database is asked which of them it has counted."""
+        return sorted(self._recent_networks())
 
-    def result(self, conn: Connection, figures: Sequence[Any], batch_id: int, serial: str) -> UnitScans:
-        """``total`` stops at UNIT_COUNT_LIMIT + 1 (shown as "more than")."""
+    def params(self) -> dict[str, Any]:
+        return {"since": self.since, **{f"network_{i}": ip for i, ip in enumerate(self.networks())}}
+
+    def result(self, figures: Sequence[Any], first: Callable[[], datetime | None]) -> UnitScans:
+        """``total`` stops at UNIT_COUNT_LIMIT + 1 (shown as "more than"); past it ``first`` reads the first scan."""
         total, first_at, recent, networks, known = figures
         if total > UNIT_COUNT_LIMIT:
-            first_at = conn.execute(_FIRST, {"batch_id": batch_id, "serial": serial}).scalar()
+            first_at = first()
         if self.unwritten:
             first_at = min(at for at in (first_at, *(at for at, _ in self.unwritten)) if at is not None)
             total += len(self.unwritten)

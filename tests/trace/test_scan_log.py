@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests import factories
 from trace import migrate, scans
-from trace.db import make_engine, make_sessionmaker, read_only, transaction, utcnow
+from trace.db import DriverStatement, make_engine, make_sessionmaker, read_only, transaction, utcnow
 from trace.scans import UNIT_COUNT_LIMIT, CopyRule, DeviceClass, Scan, ScanLog, UnitCount, UnitScans
 
 SCANS = Scan.__table__
@@ -258,22 +258,26 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FIRST_IN_DB = NOW - timedelta(days=40)
 
 
+def _no_first_read() -> datetime | None:
+    pytest.fail("the first scan was read although the figures are whole")
+
+
 def _figures(total: int, first_at: datetime | None, recent: int, networks: int, known: int) -> tuple[Any, ...]:
     return (total, first_at, recent, networks, known)
 
 
-def test_without_unwritten_scans_the_database_figures_stand(connection: Connection) -> None:
+def test_without_unwritten_scans_the_database_figures_stand() -> None:
     count = UnitCount(RULE, NOW)
-    assert count.params() == {"since": NOW - timedelta(days=7), "networks": []}
-    assert count.result(connection, _figures(9, FIRST_IN_DB, 4, 3, 0), 1, "X1") == UnitScans(
+    assert count.params() == {"since": NOW - timedelta(days=7)} and count.networks() == []
+    assert count.result(_figures(9, FIRST_IN_DB, 4, 3, 0), _no_first_read) == UnitScans(
         total=9, first_at=FIRST_IN_DB, recent=4, recent_networks=3, looks_copied=True
     )
-    assert count.result(connection, _figures(0, None, 0, 0, 0), 1, "X1") == UnitScans(
+    assert count.result(_figures(0, None, 0, 0, 0), _no_first_read) == UnitScans(
         total=0, first_at=None, recent=0, recent_networks=0, looks_copied=False
     )
 
 
-def test_unwritten_scans_add_to_the_database_figures(connection: Connection) -> None:
+def test_unwritten_scans_add_to_the_database_figures() -> None:
     unwritten = [
         (NOW - timedelta(days=30), "old"),  # counts in the total only
         (NOW - timedelta(days=7), "a"),  # exactly at the window's start: recent, as in the database's ">="
@@ -284,9 +288,10 @@ def test_unwritten_scans_add_to_the_database_figures(connection: Connection) -> 
     count = UnitCount(RULE, NOW, unwritten)
     assert count.since == NOW - timedelta(days=7)
     # The database is asked which of the unwritten recent networks it has counted already.
-    assert count.params() == {"since": NOW - timedelta(days=7), "networks": ["a", "c", "d"]}
+    assert count.networks() == ["a", "c", "d"]
+    assert count.params() == {"since": NOW - timedelta(days=7), "network_0": "a", "network_1": "c", "network_2": "d"}
     # The database: 5 scans, 2 recent from networks a and b; of a, c and d it knows a.
-    result = count.result(connection, _figures(5, FIRST_IN_DB, 2, 2, 1), 1, "X1")
+    result = count.result(_figures(5, FIRST_IN_DB, 2, 2, 1), _no_first_read)
     assert result == UnitScans(
         total=5 + 5,
         first_at=FIRST_IN_DB,
@@ -296,14 +301,14 @@ def test_unwritten_scans_add_to_the_database_figures(connection: Connection) -> 
     )
 
 
-def test_the_first_scan_is_the_earliest_of_database_and_memory(connection: Connection) -> None:
+def test_the_first_scan_is_the_earliest_of_database_and_memory() -> None:
     earlier = NOW - timedelta(days=50)
     count = UnitCount(RULE, NOW, [(NOW, "a"), (earlier, "b")])
-    assert count.result(connection, _figures(1, FIRST_IN_DB, 0, 0, 0), 1, "X1").first_at == earlier
+    assert count.result(_figures(1, FIRST_IN_DB, 0, 0, 0), _no_first_read).first_at == earlier
     later = UnitCount(RULE, NOW, [(NOW, "a")])
-    assert later.result(connection, _figures(1, FIRST_IN_DB, 0, 0, 0), 1, "X1").first_at == FIRST_IN_DB
+    assert later.result(_figures(1, FIRST_IN_DB, 0, 0, 0), _no_first_read).first_at == FIRST_IN_DB
     # A unit never written yet: its first scan is in memory.
-    only_memory = later.result(connection, _figures(0, None, 0, 0, 0), 1, "X1")
+    only_memory = later.result(_figures(0, None, 0, 0, 0), _no_first_read)
     assert only_memory == UnitScans(total=1, first_at=NOW, recent=1, recent_networks=1, looks_copied=False)
 
 
@@ -321,14 +326,20 @@ def test_the_first_scan_is_the_earliest_of_database_and_memory(connection: Conne
     ],
 )
 def test_looks_copied_follows_the_rule_with_the_unwritten_scans(
-    connection: Connection, figures: tuple[Any, ...], unwritten: list[tuple[datetime, str]], copied: bool
+    figures: tuple[Any, ...], unwritten: list[tuple[datetime, str]], copied: bool
 ) -> None:
-    assert UnitCount(RULE, NOW, unwritten).result(connection, figures, 1, "X1").looks_copied is copied
+    assert UnitCount(RULE, NOW, unwritten).result(figures, _no_first_read).looks_copied is copied
 
 
 def _unit_figures(db: Session, batch_id: int, serial: str, count: UnitCount) -> Sequence[Any]:
-    figures = scans.unit_figures(literal(batch_id))
-    return db.connection().execute(select(*figures.c), {"serial": serial, **count.params()}).one()
+    """As the scan reads them: on the driver's connection (DriverStatement)."""
+    figures = DriverStatement(select(*scans.unit_figures(literal(batch_id), len(count.networks())).c))
+    return figures.one(db.connection().connection, db.get_bind().dialect, {"serial": serial, **count.params()})
+
+
+def _first_scan(db: Session, batch_id: int, serial: str) -> Callable[[], datetime | None]:
+    conn = db.connection()
+    return lambda: scans.FIRST_SCAN.one(conn.connection, conn.dialect, {"batch_id": batch_id, "serial": serial})[0]
 
 
 def test_counting_unwritten_scans_gives_what_counting_them_written_would(db: Session) -> None:
@@ -349,7 +360,7 @@ def test_counting_unwritten_scans_gives_what_counting_them_written_would(db: Ses
     unwritten = [(now - timedelta(days=30), "d"), (now - timedelta(days=2), "b"), (now, "c")]
 
     merged = UnitCount(RULE, now, unwritten)
-    result = merged.result(db.connection(), _unit_figures(db, batch.id, "S1", merged), batch.id, "S1")
+    result = merged.result(_unit_figures(db, batch.id, "S1", merged), _no_first_read)
     assert result == UnitScans(
         total=6, first_at=now - timedelta(days=30), recent=4, recent_networks=3, looks_copied=True
     )
@@ -358,7 +369,7 @@ def test_counting_unwritten_scans_gives_what_counting_them_written_would(db: Ses
         scan("S1", network, at)
     db.flush()
     written = UnitCount(RULE, now)
-    assert written.result(db.connection(), _unit_figures(db, batch.id, "S1", written), batch.id, "S1") == result
+    assert written.result(_unit_figures(db, batch.id, "S1", written), _no_first_read) == result
 
 
 def test_past_the_count_limit_the_first_scan_is_read_from_the_database(db: Session) -> None:
@@ -372,14 +383,14 @@ def test_past_the_count_limit_the_first_scan_is_read_from_the_database(db: Sessi
     db.flush()
     # The figures' first scan is the earliest of the latest UNIT_COUNT_LIMIT + 1 only.
     capped = _figures(UNIT_COUNT_LIMIT + 1, NOW - timedelta(days=3), 0, 0, 0)
-    assert UnitCount(RULE, NOW).result(db.connection(), capped, batch.id, "S1") == UnitScans(
+    assert UnitCount(RULE, NOW).result(capped, _first_scan(db, batch.id, "S1")) == UnitScans(
         total=UNIT_COUNT_LIMIT + 1, first_at=first, recent=0, recent_networks=0, looks_copied=False
     )
-    with_memory = UnitCount(RULE, NOW, [(NOW, "c")]).result(db.connection(), capped, batch.id, "S1")
+    with_memory = UnitCount(RULE, NOW, [(NOW, "c")]).result(capped, _first_scan(db, batch.id, "S1"))
     assert with_memory.first_at == first and with_memory.total == UNIT_COUNT_LIMIT + 2
     # At the limit itself the figures are whole: no second query, the figures' first scan stands.
     whole = _figures(UNIT_COUNT_LIMIT, NOW - timedelta(days=3), 0, 0, 0)
-    assert UnitCount(RULE, NOW).result(db.connection(), whole, batch.id, "S1").first_at == NOW - timedelta(days=3)
+    assert UnitCount(RULE, NOW).result(whole, _no_first_read).first_at == NOW - timedelta(days=3)
 
 
 # --- 7. read_only on SQLite ---------------------------------------------------------------------------------------

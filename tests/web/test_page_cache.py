@@ -1,19 +1,21 @@
 """Kept public pages: a page read once serves the next scans, and any change to what a page shows (in any table,
 by any code or process) shows on the very next scan, because the publication version moves with it."""
 
+from contextlib import nullcontext
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from tests import factories
 from tests.web.test_public_page import PHONE, showcase, text_of
-from trace import batches, certifications, labelruns, lookup, publication, scans
+from trace import batches, certifications, labelruns, lookup, pagecache, publication, scans
 from trace.labelruns import LabelRunIn
-from trace.lookup import Key, Page
+from trace.lookup import Key, Missing, Page
 from trace.pagecache import PageCache
 from trace.scans import DeviceClass
 from web.app import create_app
@@ -21,6 +23,19 @@ from web.app import create_app
 
 def version(db: Session) -> int:
     return publication.current(db.connection())
+
+
+def find(cache: PageCache, db: Session, key: Key, today: date, reads: list[Key] | None = None) -> tuple[Any, Any]:
+    """As the scan finds a page: the stamp on the driver's connection, a page not kept read from the session."""
+    conn = db.connection()
+    stamped = pagecache.STAMP.one(conn.connection, conn.dialect, {"serial": key.serial})
+
+    def read(shared: Key) -> Page | Missing:
+        if reads is not None:
+            reads.append(shared)
+        return lookup.find(db, shared, today)
+
+    return cache.find(key, today, stamped, read)
 
 
 @pytest.mark.parametrize("table", publication.PUBLIC_TABLES)
@@ -76,26 +91,18 @@ def test_a_kept_page_is_the_page_the_database_gives(db: Session) -> None:
     ]
     for _ in range(2):  # read, then kept
         for key in keys:
-            assert cache.find(db, key, today)[0] == lookup.find(db, key, today), key
+            assert find(cache, db, key, today)[0] == lookup.find(db, key, today), key
 
 
 def test_units_of_a_batch_share_one_read_of_the_page(db: Session) -> None:
     s = showcase(db)
     cache, today = PageCache(), date.today()
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.connection(), "before_cursor_execute", count)
-    try:
-        first, kept = cache.find(db, Key(gtin=s.product.gtin, lot=s.batch.lot_code, serial=s.serials[0]), today)
-        reads_of_a_new_page = len(statements)
-        statements.clear()
-        second, kept_again = cache.find(db, Key(gtin=s.product.gtin, lot=s.batch.lot_code, serial=s.serials[1]), today)
-    finally:
-        event.remove(db.connection(), "before_cursor_execute", count)
-    assert reads_of_a_new_page > 3 and len(statements) == 1  # only the version and the serial's batch
+    reads: list[Key] = []
+    batch = Key(gtin=s.product.gtin, lot=s.batch.lot_code)
+    first, kept = find(cache, db, replace(batch, serial=s.serials[0]), today, reads)
+    assert reads == [batch]  # the batch's page, without the serial
+    second, kept_again = find(cache, db, replace(batch, serial=s.serials[1]), today, reads)
+    assert len(reads) == 1  # the second unit is served from the kept page
     assert isinstance(first, Page) and isinstance(second, Page) and kept is kept_again
     assert (first.serial, second.serial) == (s.serials[0], s.serials[1])
 
@@ -104,19 +111,20 @@ def test_a_cache_keeps_at_most_its_size(db: Session) -> None:
     s = showcase(db)
     other = showcase(db, lot="HD-2611")
     cache, today = PageCache(size=1), date.today()
-    _, first = cache.find(db, Key(gtin=s.product.gtin, lot=s.batch.lot_code), today)
-    cache.find(db, Key(gtin=other.product.gtin, lot=other.batch.lot_code), today)
-    _, again = cache.find(db, Key(gtin=s.product.gtin, lot=s.batch.lot_code), today)
+    _, first = find(cache, db, Key(gtin=s.product.gtin, lot=s.batch.lot_code), today)
+    find(cache, db, Key(gtin=other.product.gtin, lot=other.batch.lot_code), today)
+    _, again = find(cache, db, Key(gtin=s.product.gtin, lot=s.batch.lot_code), today)
     assert first is not None and again is not None and again is not first  # read anew: it had been let go
 
 
 def test_every_process_shows_a_change_on_its_next_scan(
-    db: Session, client: TestClient, app: Any, sessions: Any
+    db: Session, client: TestClient, app: Any, sessions: Any, connection: Connection
 ) -> None:
     """Two processes of the service (two apps, each with its own kept pages) over one database."""
     s = showcase(db)
     other_app = create_app(app.state.settings, app.state.engine)
     other_app.state.sessions = sessions
+    other_app.state.reads = lambda: nullcontext(connection.connection)
     other_app.state.scan_log = scans.ScanLog(sessions, interval=0)
     with TestClient(other_app) as other:
         for c in (client, other):
@@ -139,6 +147,6 @@ def test_a_kept_page_is_read_again_on_a_new_day(db: Session) -> None:
     s = showcase(db)
     cache = PageCache()
     key = Key(gtin=s.product.gtin, lot=s.batch.lot_code)
-    _, today = cache.find(db, key, date(2026, 11, 23))
-    _, tomorrow = cache.find(db, key, date(2026, 11, 24))
+    _, today = find(cache, db, key, date(2026, 11, 23))
+    _, tomorrow = find(cache, db, key, date(2026, 11, 24))
     assert today is not None and tomorrow is not None and today is not tomorrow

@@ -2,32 +2,35 @@
 product without a GTIN (/c/{public_code}[/{serial}]) and gets the public page, the linkset, or a redirect to one
 link type, as the GS1-Conformant Resolver standard asks.
 
-This is the hot path. A scan reads, without a write lock: the publication version and the kept page
-(trace.pagecache), and for a unit code its count; the scan itself goes to the process's scan log (trace.scans), which
-writes many at a time. The batch's shared parts are rendered once per language and kept with the page."""
+This is the hot path. A scan reads, in one statement on a driver connection in autocommit: the publication version,
+the kept page's check (trace.pagecache) and for a unit code its count; the scan itself goes to the process's scan log
+(trace.scans), which writes many at a time. The page's frame is rendered once per language and kept with the page;
+a scan renders only its own two parts."""
 
 import logging
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
-from trace import gs1, pagecache, scans
-from trace.db import read_only, utcnow
+from trace import gs1, lookup, pagecache, scans
+from trace.db import DriverStatement, read_only, utcnow
 from trace.gs1 import Gs1SyntaxError
-from trace.lookup import Missing, MissingReason, Page
+from trace.lookup import Key, Missing, MissingReason, Page
 from trace.pagecache import Kept
 from trace.scans import CopyRule, DeviceClass, UnitCount, UnitScans
 from web import resolver
+from web.compression import html_response
 from web.i18n import N_, translate
 from web.public import report
 from web.public.codes import BAD_SHORT_CODE, Scanned, base, raw_path, read_digital_link, read_short_code
-from web.public.view import ip_digest, page, shared, today
-from web.templating import render_text
+from web.public.view import ip_digest, page, remember_language, shared, today
+from web.templating import render_blocks, render_text
 
 log = logging.getLogger("web.public")
 
@@ -124,10 +127,10 @@ def _resolve(request: Request, scanned: Scanned, link_type: str | None) -> Respo
         return report.keep_nonce(request, response)
 
     if mode == PAGE:
-        return page(
-            request, "public/page.html", 200, _headers(scanned.anchor),
-            page=found, unit=unit, rule=rule, scanned=scanned, body=_body(request, found, kept), hri=_hri(found),
-        )  # fmt: skip
+        html = _page_html(request, found, kept, scanned, unit, rule)
+        response = html_response(request, html, _headers(scanned.anchor))
+        remember_language(request, response)
+        return response
     links = resolver.links(found, scanned.anchor, base(request), request.state.lang)
     if mode == LINKSET:
         body = resolver.linkset(scanned.anchor, found.product.name_vi, links)
@@ -144,17 +147,30 @@ def _resolve(request: Request, scanned: Scanned, link_type: str | None) -> Respo
     return RedirectResponse(targets[0].href, status_code=307, headers=_headers(scanned.anchor))
 
 
-def _body(request: Request, found: Page, kept: Kept | None) -> str:
-    """The parts of the page every unit of the batch shares, rendered once per language and kept page."""
+# Where the scan's own parts go in a page's kept frame. Every value a template shows is escaped, so these comments
+# can come only from page.html itself.
+_UNIT_SLOT, _CODES_SLOT = Markup("<!--unit-->"), Markup("<!--codes-->")
+
+
+def _page_html(request: Request, found: Page, kept: Kept | None, scanned: Scanned, unit: UnitScans | None,
+               rule: CopyRule) -> str:  # fmt: skip
+    """The page of what was scanned: the frame that every scan of the kept page shares, rendered once per language,
+    around the two parts that are this scan's own (its unit's count, its codes)."""
     lang = request.state.lang
-    body = kept.rendered.get(lang) if kept is not None else None
-    if body is None:
-        body = render_text(
-            lang, "public/_page_body.html", page=found, base=base(request), item_url=resolver.item_url, **shared(lang)
-        )
-        if kept is not None:
-            kept.rendered[lang] = body
-    return body
+    rendered = kept.rendered if kept is not None else {}
+    frame: list[str] | None = rendered.get(lang)
+    if frame is None:
+        html = render_text(
+            lang, "public/page.html", page=found, base=base(request), item_url=resolver.item_url,
+            unit_slot=_UNIT_SLOT, codes_slot=_CODES_SLOT, **shared(lang),
+        )  # fmt: skip
+        top, rest = html.split(_UNIT_SLOT)
+        frame = [str(top), *map(str, rest.split(_CODES_SLOT))]
+        rendered[lang] = frame
+    own = render_blocks(
+        lang, "public/_scan.html", page=found, unit=unit, rule=rule, scanned=scanned, hri=_hri(found), **shared(lang)
+    )
+    return "".join((frame[0], own["unit"], frame[1], own["codes"], frame[2]))
 
 
 def _hri(found: Page) -> str | None:
@@ -165,33 +181,48 @@ def _hri(found: Page) -> str | None:
     return gs1.DigitalLink(found.product.gtin, lot=lot, serial=found.serial).to_hri()
 
 
-_STAMP_AND_UNIT = pagecache.stamp(*scans.unit_figures(pagecache.SERIAL_BATCH).c)
+@lru_cache(maxsize=64)
+def _stamp_and_unit(networks: int) -> DriverStatement:
+    """The page's stamp and a unit's figures in one statement, for a count of unwritten networks (nearly always 1)."""
+    return DriverStatement(pagecache.stamp(*scans.unit_figures(pagecache.SERIAL_BATCH, networks).c))
 
 
 def _look_up(
     request: Request, scanned: Scanned, rule: CopyRule, record: bool
 ) -> tuple[Page | Missing, Kept | None, UnitScans | None]:
-    """The page, read without taking a write lock, and (a page view) its scan added to the process's scan log; a
-    unit's count includes this scan."""
+    """The page, read on the app's reader (app.state.reads: a driver connection in autocommit, one statement for a
+    kept page), and (a page view) its scan added to the process's scan log; a unit's count includes this scan."""
+    state = request.app.state
+    dialect = state.engine.dialect
     found: Page | Missing = Missing(MissingReason.PRODUCT)
     kept = unit = None
     device = scans.device_class(request.headers.get("user-agent"))
     network = ip_digest(request) if record else ""
-    now = utcnow()
-    with request.app.state.sessions() as session:
-        conn = read_only(session)
-        count = stamped = None
-        if record and scanned.key is not None and scanned.key.serial is not None:
+    now, day = utcnow(), today()
+
+    def read(key: Key) -> Page | Missing:
+        with state.sessions() as session:
+            read_only(session)
+            return lookup.find(session, key, day)
+
+    key = scanned.key
+    with state.reads() as conn:
+        count = None
+        if key is not None and key.serial is not None and record:
             # A unit's figures come with the page's stamp, in one round trip.
-            unwritten = request.app.state.scan_log.unwritten(scanned.key.serial)
+            unwritten = state.scan_log.unwritten(key.serial)
             if device is not DeviceClass.BOT:
                 unwritten.append((now, network))
             count = UnitCount(rule, now, unwritten)
-            stamped = conn.execute(_STAMP_AND_UNIT, {"serial": scanned.key.serial, **count.params()}).one()
-        if scanned.key is not None:
-            found, kept = request.app.state.page_cache.find(session, scanned.key, today(), stamped)
-        if count is not None and stamped is not None and isinstance(found, Page) and found.batch and found.serial:
-            unit = count.result(conn, stamped[2:], found.batch.id, found.serial)
+            statement = _stamp_and_unit(len(count.networks()))
+            stamped = statement.one(conn, dialect, {"serial": key.serial, **count.params()})
+        elif key is not None:
+            stamped = pagecache.STAMP.one(conn, dialect, {"serial": key.serial})
+        if key is not None:
+            found, kept = state.page_cache.find(key, day, stamped, read)
+        if count is not None and isinstance(found, Page) and found.batch is not None and found.serial is not None:
+            first = {"batch_id": found.batch.id, "serial": found.serial}
+            unit = count.result(stamped[2:], lambda: scans.FIRST_SCAN.one(conn, dialect, first)[0])
     if record:
         batch = found.batch if isinstance(found, Page) else None
         row = scans.scan_row(
