@@ -76,6 +76,7 @@ def make_engine(url: str | URL, *, autocommit: bool = False, **kwargs: Any) -> E
     one engine's connections to autocommit on every checkout costs more than it saves."""
     if autocommit:
         kwargs.setdefault("isolation_level", "AUTOCOMMIT")
+        kwargs.setdefault("pool_reset_on_return", None)  # no transaction to end
     if make_url(url).get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
