@@ -229,7 +229,7 @@ def _look_up(
             code=scanned.code, lang=request.state.lang, device=device, ip_digest=network, at=now,
             batch_id=batch.id if batch is not None else None, serial=found.serial if isinstance(found, Page) else None,
         )  # fmt: skip
-        request.app.state.scan_log.add(row)
+        state.scan_log.add(row)
     return found, kept, unit
 
 
