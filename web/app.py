@@ -1,5 +1,6 @@
 """The FastAPI application: JSON API, public pages, resolver. Built by create_app so tests can hand it a database."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.freeze_heap_at_start:
+            # Collected once, then frozen: later collections walk only what requests create.
+            gc.collect()
+            gc.freeze()
         yield
         app.state.scan_log.close()  # the scans still in memory
         reader.dispose()
