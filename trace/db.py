@@ -1,7 +1,7 @@
 """Persistence plumbing: the declarative base, column types that behave the same on SQLite and PostgreSQL,
 engines and sessions."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -160,24 +160,43 @@ class DriverStatement:
         return compiled
 
     def one(self, dbapi_connection: Any, dialect: Dialect, params: dict[str, Any]) -> tuple[Any, ...]:
+        return self.each(dbapi_connection, dialect, [params])[0]
+
+    def each(self, dbapi_connection: Any, dialect: Dialect, params: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """The first row for each of ``params``, in as few round trips as the driver can: psycopg sends them all in
+        one pipeline (a round trip to a server costs more than its answer to a small query), SQLite runs them one
+        by one in the process."""
         sql, order, binds, results = self._for(dialect)
-        values = {}
-        for name, (default, process) in binds.items():
-            value = params.get(name, default)
-            values[name] = process(value) if process is not None else value
-        arguments: Any = [values[name] for name in order] if order is not None else values
+        arguments: list[Any] = []
+        for each in params:
+            values = {}
+            for name, (default, process) in binds.items():
+                value = each.get(name, default)
+                values[name] = process(value) if process is not None else value
+            arguments.append([values[name] for name in order] if order is not None else values)
+        rows = []
         try:
             cursor = dbapi_connection.cursor()
             try:
-                cursor.execute(sql, arguments)
-                row = cursor.fetchone()
+                if dialect.driver == "psycopg" and len(arguments) > 1:
+                    cursor.executemany(sql, arguments, returning=True)
+                    rows.append(cursor.fetchone())
+                    while cursor.nextset():
+                        rows.append(cursor.fetchone())
+                else:
+                    for argument in arguments:
+                        cursor.execute(sql, argument)
+                        rows.append(cursor.fetchone())
             finally:
                 cursor.close()
         except dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error) from error
-        if row is None:
+        if any(row is None for row in rows):
             raise NoResultFound("the statement returned no row")
-        return tuple(value if process is None else process(value) for value, process in zip(row, results, strict=True))
+        return [
+            tuple(value if process is None else process(value) for value, process in zip(row, results, strict=True))
+            for row in rows
+        ]
 
 
 @contextmanager

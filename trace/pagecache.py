@@ -1,8 +1,8 @@
 """Public pages kept in memory between scans, each used only while the publication version it was read at is
 still the database's (trace.publication): a change anyone makes shows on the next scan, in every process.
 
-A scan then costs one small query (the version, and the batch that issued the scanned serial: STAMP, or stamp() with
-more to read in the same statement) instead of the page's six. Units of a batch share one kept page: the serial is
+A scan then costs one small query (the version, and the batch that issued the scanned serial: stamp(), with more to
+read in the same statement) instead of the page's six. Units of a batch share one kept page: the serial is
 checked against it on every scan. The web layer keeps its rendering of a page beside it (Kept.rendered), so a kept
 page is rendered once per language."""
 
@@ -13,24 +13,22 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, select
 
 from trace import publication
-from trace.db import DriverStatement
 from trace.labelruns import LabelSerial
 from trace.lookup import Key, Missing, MissingReason, Page
 
-# The batch that issued the serial bound as "serial" (NULL for none).
-SERIAL_BATCH = select(LabelSerial.batch_id).where(LabelSerial.serial == bindparam("serial")).scalar_subquery()
+
+def serial_batch(serial: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The batch that issued ``serial`` (NULL for none)."""
+    return select(LabelSerial.batch_id).where(LabelSerial.serial == serial).scalar_subquery()
 
 
-def stamp(*also: Any) -> Select[Any]:
-    """The statement reading what find() needs first (the version and SERIAL_BATCH), then ``also``: a caller that
-    reads more for the same scan saves a round trip."""
-    return select(publication.CURRENT, SERIAL_BATCH, *also)
-
-
-STAMP = DriverStatement(stamp())
+def stamp(serial: ColumnElement[Any], *also: Any) -> Select[Any]:
+    """The statement reading what find() needs first (the version and the serial's batch), then ``also``: a caller
+    that reads more for the same scan saves a round trip."""
+    return select(publication.CURRENT, serial_batch(serial), *also)
 
 
 @dataclass(slots=True)

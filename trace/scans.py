@@ -105,6 +105,9 @@ def device_class(user_agent: str | None) -> DeviceClass:
     return DeviceClass.DESKTOP
 
 
+NO_NETWORK = ""  # an IP hash is 32 hex digits, never this
+
+
 def ip_hash(ip: str | None, salt: bytes) -> str:
     """A keyed hash of the address: the same network gives the same value, but without the salt (kept out of the
     database) the address cannot be recovered by hashing all 2^32 IPv4 addresses."""
@@ -229,21 +232,26 @@ _SCANS = Scan.__table__.c
 UNIT_COUNT_LIMIT = 1000
 
 
-def unit_figures(batch_id: ColumnElement[Any], networks: int) -> Subquery:
+def unit_figures(batch_id: ColumnElement[Any], networks: int, prefix: str = "") -> Subquery:
     """The figures of one unit's scans by people, in one row (count, first, recent, recent networks, and how many
     of the ``networks`` bound as "network_0", "network_1"... are among those): the unit whose serial is bound as
     "serial", of the batch ``batch_id`` (a value or a subquery, so that a caller can read them in the same statement
-    as something else). Reads the (batch_id, serial, scanned_at) index; parameters from UnitCount.params()."""
+    as something else). Every parameter's name starts with ``prefix``, so that one statement can read several units.
+    Reads the (batch_id, serial, scanned_at) index; parameters from UnitCount.params()."""
     latest = (
         select(_SCANS.scanned_at, _SCANS.ip_hash)
-        .where(_SCANS.batch_id == batch_id, _SCANS.serial == bindparam("serial"), _SCANS.device != DeviceClass.BOT)
+        .where(
+            _SCANS.batch_id == batch_id,
+            _SCANS.serial == bindparam(f"{prefix}serial"),
+            _SCANS.device != DeviceClass.BOT,
+        )
         .order_by(_SCANS.scanned_at.desc())
         .limit(UNIT_COUNT_LIMIT + 1)
         .subquery()
     )
-    recent = latest.c.scanned_at >= bindparam("since", type_=_SCANS.scanned_at.type)
+    recent = latest.c.scanned_at >= bindparam(f"{prefix}since", type_=_SCANS.scanned_at.type)
     # One parameter each rather than an expanding IN: the statement's text is then fixed, compiled once per count.
-    known = or_(false(), *(latest.c.ip_hash == bindparam(f"network_{i}") for i in range(networks)))
+    known = or_(false(), *(latest.c.ip_hash == bindparam(f"{prefix}network_{i}") for i in range(networks)))
     return select(
         func.count(),
         func.min(latest.c.scanned_at),
@@ -281,8 +289,12 @@ class UnitCount:
         """The recent networks among the unwritten scans: the database is asked which of them it has counted."""
         return sorted(self._recent_networks())
 
-    def params(self) -> dict[str, Any]:
-        return {"since": self.since, **{f"network_{i}": ip for i, ip in enumerate(self.networks())}}
+    def params(self, prefix: str = "", width: int | None = None) -> dict[str, Any]:
+        """unit_figures' parameters but the serial; ``width`` network parameters (at least as many as networks()),
+        the unused ones bound to what no IP hash is."""
+        networks = self.networks()
+        networks += [NO_NETWORK] * ((width or 0) - len(networks))
+        return {f"{prefix}since": self.since, **{f"{prefix}network_{i}": ip for i, ip in enumerate(networks)}}
 
     def result(self, figures: Sequence[Any], first: Callable[[], datetime | None]) -> UnitScans:
         """``total`` stops at UNIT_COUNT_LIMIT + 1 (shown as "more than"); past it ``first`` reads the first scan."""

@@ -8,7 +8,6 @@ from functools import partial
 from pathlib import Path
 
 import swagger_ui_bundle
-from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
@@ -23,7 +22,9 @@ from trace.errors import NotFound
 from trace.pagecache import PageCache
 from trace.scans import ScanLog
 from web import api, console, errors, public, ratelimit
+from web.batched import Batched
 from web.i18n import LanguageMiddleware
+from web.public import scan
 from web.settings import Settings, get_settings
 
 log = logging.getLogger("web")
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     reader = make_engine(engine.url, autocommit=True)
     app.state.reads = partial(driver_connection, reader)
     app.state.page_cache = PageCache()
-    app.state.scan_threads = CapacityLimiter(settings.scan_threads)
+    app.state.scan_reads = Batched(partial(scan.read, app.state), settings.scan_threads)
     app.state.scan_log = ScanLog(app.state.sessions, settings.scan_write_interval)
 
     app.add_middleware(LanguageMiddleware)

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     copied_label_networks: int = 5  # ... from more than this many networks (IP hashes) ...
     copied_label_days: int = 30  # ... within this many days
     reports_per_hour: int = 5  # problem reports accepted from one network per hour
-    # Threads that serve scans (web/public/scan.py), apart from the pool of every other page.
+    # Threads that read scans' pages from the database, each all the scans waiting at a time (web/batched.py).
     scan_threads: int = 2
     # Seconds a scan may wait in memory to be written with others (trace.scans.ScanLog); 0 writes each at once.
     scan_write_interval: float = 0.2

@@ -5,7 +5,7 @@ SQLAlchemy's, and driver_connection replaces a connection that failed."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, bindparam, false, func, literal, literal_column, select, text
+from sqlalchemy import Engine, bindparam, func, literal, literal_column, select, text
 from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.orm import Session
 
@@ -47,12 +47,24 @@ def test_a_statement_on_the_driver_reads_what_sqlalchemy_reads(db: Session) -> N
     later = {"batch_id": batch.id, "since": now - timedelta(hours=36)}
     assert driven.one(conn.connection, conn.dialect, params)[0] == 2
     assert driven.one(conn.connection, conn.dialect, later)[0] == 1
+    # Several at once (on PostgreSQL in one pipeline): each its own row, in order.
+    never = {"batch_id": batch.id + 1, "since": now - timedelta(days=5)}
+    assert driven.each(conn.connection, conn.dialect, [later, params, never, later]) == [
+        driven.one(conn.connection, conn.dialect, each) for each in (later, params, never, later)
+    ]
+    assert [row[0] for row in driven.each(conn.connection, conn.dialect, [later, params, never])] == [1, 2, 0]
 
 
-def test_no_row_is_sqlalchemys_no_result() -> None:
-    engine = make_engine("sqlite://")
-    with driver_connection(engine) as conn, pytest.raises(NoResultFound):
-        DriverStatement(select(literal(1)).where(false())).one(conn, engine.dialect, {})
+def test_no_row_is_sqlalchemys_no_result(engine: Engine) -> None:
+    reader = make_engine(engine.url, autocommit=True)
+    some = DriverStatement(select(literal(1)).where(bindparam("n") > 0))
+    try:
+        with driver_connection(reader) as conn, pytest.raises(NoResultFound):
+            some.one(conn, reader.dialect, {"n": 0})
+        with driver_connection(reader) as conn, pytest.raises(NoResultFound):
+            some.each(conn, reader.dialect, [{"n": 1}, {"n": 0}, {"n": 1}])
+    finally:
+        reader.dispose()
 
 
 def test_a_driver_error_is_sqlalchemys_and_the_failed_connection_is_replaced(engine: Engine) -> None:

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
 from tests import factories
 from tests.web.test_public_page import PHONE, showcase, text_of
 from trace import batches, certifications, labelruns, lookup, pagecache, publication, scans
+from trace.db import DriverStatement
 from trace.labelruns import LabelRunIn
 from trace.lookup import Key, Missing, Page
 from trace.pagecache import PageCache
@@ -25,10 +26,13 @@ def version(db: Session) -> int:
     return publication.current(db.connection())
 
 
+STAMP = DriverStatement(pagecache.stamp(bindparam("serial")))
+
+
 def find(cache: PageCache, db: Session, key: Key, today: date, reads: list[Key] | None = None) -> tuple[Any, Any]:
     """As the scan finds a page: the stamp on the driver's connection, a page not kept read from the session."""
     conn = db.connection()
-    stamped = pagecache.STAMP.one(conn.connection, conn.dialect, {"serial": key.serial})
+    stamped = STAMP.one(conn.connection, conn.dialect, {"serial": key.serial})
 
     def read(shared: Key) -> Page | Missing:
         if reads is not None:

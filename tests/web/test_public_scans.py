@@ -2,11 +2,14 @@
 a unit code shows its count and first scan and warns of a copied label by a configurable rule; a failure to record
 never costs the consumer the page."""
 
+import asyncio
 import logging
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -15,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tests.web.test_public_page import PHONE, new_gtin, showcase, text_of
 from trace import scans
-from trace.scans import DeviceClass, Scan
+from trace.scans import DeviceClass, Scan, ScanLog
 from web.public.view import Fmt
 
 
@@ -182,3 +185,43 @@ def test_a_database_failure_answers_a_page_not_a_stack_trace(
     assert "Traceback" not in page.text and "OperationalError" not in page.text
     assert linkset.status_code == 503 and linkset.json()["error"] == "unavailable"
     assert any("lookup of" in r.getMessage() for r in caplog.records)
+
+
+def test_scans_arriving_together_are_read_together_each_with_its_own_unit(
+    db: Session, app: FastAPI, client: TestClient
+) -> None:
+    s = showcase(db)
+    _scan(db, s.batch.id, s.serials[0], "earlier")
+    db.flush()
+    batches: list[int] = []
+    reads = app.state.scan_reads
+    read = reads.call
+
+    def counted(asks: Sequence[Any]) -> Any:
+        batches.append(len(asks))
+        return read(asks)
+
+    reads.call = counted
+    # Written when the test says: the scans of this test are read while others are being answered.
+    app.state.scan_log = ScanLog(app.state.sessions, interval=60)
+    units = (0, 1, 2, 0, 1)
+
+    async def scan_together() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://trace.example.vn") as phone:
+            headers = {"accept-language": "en", "user-agent": PHONE}
+            return await asyncio.gather(*(phone.get(s.unit_path(unit), headers=headers) for unit in units))
+
+    pages = asyncio.run(scan_together())
+    app.state.scan_log.close()
+    assert sum(batches) == len(units) and len(batches) < len(units)
+    for unit, page in zip(units, pages, strict=True):
+        words = text_of(page.text)
+        assert page.status_code == 200 and f"(21){s.serials[unit]}" in words
+        # Scans read in the same moment do not see each other: each counts the database's and its own.
+        if unit == 0:
+            assert "This code has been scanned 2 times" in words
+        else:
+            assert "This is the first time this code has been scanned." in words
+    _earlier, *written = recorded(db)
+    assert sorted(scan.serial for scan in written) == sorted(s.serials[unit] for unit in units)

@@ -2,20 +2,23 @@
 product without a GTIN (/c/{public_code}[/{serial}]) and gets the public page, the linkset, or a redirect to one
 link type, as the GS1-Conformant Resolver standard asks.
 
-This is the hot path. A scan reads, in one statement on a driver connection in autocommit: the publication version,
-the kept page's check (trace.pagecache) and for a unit code its count; the scan itself goes to the process's scan log
-(trace.scans), which writes many at a time. The page's frame is rendered once per language and kept with the page;
-a scan renders only its own two parts."""
+This is the hot path, served on the event loop but for its read. A scan reads, in one statement on a driver connection
+in autocommit: the publication version, the kept page's check (trace.pagecache) and for a unit code its count. The
+scans waiting in the process are read together, in a thread, their statements sent at once (web.batched,
+DriverStatement.each); the scan itself goes to the process's scan log (trace.scans), which writes many at a time.
+The page's frame is rendered once per language and kept with the page; a scan renders only its own two parts."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
 
-from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from markupsafe import Markup
+from sqlalchemy import bindparam
 from sqlalchemy.exc import SQLAlchemyError
 
 from trace import gs1, lookup, pagecache, scans
@@ -49,39 +52,22 @@ def _headers(anchor: str | None = None) -> dict[str, str]:
 
 @router.api_route("/01/{path:path}", methods=["GET", "HEAD"])
 async def digital_link(request: Request) -> Response:
-    return await _in_scan_thread(_digital_link, request)
-
-
-@router.api_route("/c/{code}", methods=["GET", "HEAD"])
-@router.api_route("/c/{code}/{serial}", methods=["GET", "HEAD"])
-async def short_code(request: Request, code: str, serial: str | None = None) -> Response:
-    return await _in_scan_thread(_short_code, request, code, serial)
-
-
-async def _in_scan_thread(handler: Callable[..., Response], *args: Any) -> Response:
-    """Scans run on a few threads of their own (settings.scan_threads). More threads than cores only queue for
-    the interpreter's lock and the database: measured on 2 cores with PostgreSQL, 85 scans/s on the shared
-    40-thread pool, 200 on one or two threads of its own, 150 on four. Other pages keep the shared pool, so a
-    long label run cannot hold up the consumers' pages."""
-    request: Request = args[0]
-    return await to_thread.run_sync(partial(handler, *args), limiter=request.app.state.scan_threads)
-
-
-def _digital_link(request: Request) -> Response:
     query = request.scope.get("query_string", b"").decode("latin-1")
     try:
         scanned, link_type = read_digital_link(base(request), raw_path(request), query)
     except Gs1SyntaxError as error:
         lang = request.state.lang
         return _problem(request, 400, translate(lang, error.message, error.params))
-    return _resolve(request, scanned, link_type)
+    return await _resolve(request, scanned, link_type)
 
 
-def _short_code(request: Request, code: str, serial: str | None) -> Response:
+@router.api_route("/c/{code}", methods=["GET", "HEAD"])
+@router.api_route("/c/{code}/{serial}", methods=["GET", "HEAD"])
+async def short_code(request: Request, code: str, serial: str | None = None) -> Response:
     scanned = read_short_code(base(request), code, serial)
     if scanned is None:
         return _problem(request, 400, translate(request.state.lang, BAD_SHORT_CODE))
-    return _resolve(request, scanned, request.query_params.get("linkType") or None)
+    return await _resolve(request, scanned, request.query_params.get("linkType") or None)
 
 
 @router.options("/01/{path:path}")
@@ -91,7 +77,7 @@ def preflight() -> Response:
     return Response(status_code=204, headers=resolver.PREFLIGHT_HEADERS)
 
 
-def _resolve(request: Request, scanned: Scanned, link_type: str | None) -> Response:
+async def _resolve(request: Request, scanned: Scanned, link_type: str | None) -> Response:
     if link_type in resolver.LINKSET_REQUESTS or (
         link_type is None and resolver.wants_linkset(request.headers.get("accept"))
     ):
@@ -109,11 +95,12 @@ def _resolve(request: Request, scanned: Scanned, link_type: str | None) -> Respo
     settings = request.app.state.settings
     rule = CopyRule(settings.copied_label_scans, settings.copied_label_networks, settings.copied_label_days)
     try:
-        found, kept, unit = _look_up(request, scanned, rule, record=mode == PAGE and request.method == "GET")
+        answer = await _look_up(request, scanned, rule, record=mode == PAGE and request.method == "GET")
     except SQLAlchemyError:
         log.exception("lookup of %s failed", scanned.code)
         message = translate(request.state.lang, N_("The service is busy. Please try again in a moment."))
         return _problem(request, 503, message, scanned.anchor)
+    found, kept, unit = answer.found, answer.kept, answer.unit
 
     if isinstance(found, Missing):
         if mode != PAGE:
@@ -181,56 +168,99 @@ def _hri(found: Page) -> str | None:
     return gs1.DigitalLink(found.product.gtin, lot=lot, serial=found.serial).to_hri()
 
 
-@lru_cache(maxsize=64)
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A scan's question to the database: the page of ``key`` at ``now``, and for a page view of a unit code
+    (``counted``) its unit's count, with this scan's ``network`` unless the scan is a bot's (None)."""
+
+    key: Key
+    now: datetime
+    rule: CopyRule
+    counted: bool
+    network: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    found: Page | Missing
+    kept: Kept | None
+    unit: UnitScans | None
+
+
+@lru_cache(maxsize=16)
 def _stamp_and_unit(networks: int) -> DriverStatement:
-    """The page's stamp and a unit's figures in one statement, for a count of unwritten networks (nearly always 1)."""
-    return DriverStatement(pagecache.stamp(*scans.unit_figures(pagecache.SERIAL_BATCH, networks).c))
+    """A page's stamp and a unit's figures in one statement, for a count of unwritten networks (nearly always 1)."""
+    return DriverStatement(pagecache.stamp(bindparam("serial"), *scans.unit_figures(SERIAL_BATCH, networks).c))
 
 
-def _look_up(
-    request: Request, scanned: Scanned, rule: CopyRule, record: bool
-) -> tuple[Page | Missing, Kept | None, UnitScans | None]:
-    """The page, read on the app's reader (app.state.reads: a driver connection in autocommit, one statement for a
-    kept page), and (a page view) its scan added to the process's scan log; a unit's count includes this scan."""
-    state = request.app.state
+SERIAL_BATCH = pagecache.serial_batch(bindparam("serial"))
+
+
+def read(state: Any, asks: Sequence[Ask]) -> list[Found | Exception]:
+    """The answers to the scans waiting in this process: a statement each, sent together on the app's reader
+    (app.state.reads: a driver connection in autocommit); a page not kept is read on a session (trace.pagecache).
+    Run in a thread by app.state.scan_reads (web.batched)."""
     dialect = state.engine.dialect
-    found: Page | Missing = Missing(MissingReason.PRODUCT)
-    kept = unit = None
-    device = scans.device_class(request.headers.get("user-agent"))
-    network = ip_digest(request) if record else ""
-    now, day = utcnow(), today()
+    day = today()
+    counts = []
+    for ask in asks:
+        unwritten = state.scan_log.unwritten(ask.key.serial) if ask.counted and ask.key.serial is not None else []
+        if ask.network is not None:
+            unwritten.append((ask.now, ask.network))
+        counts.append(UnitCount(ask.rule, ask.now, unwritten))
+    # The same statement for all, so that they go together: as many network parameters as the most any unit has.
+    width = max(len(count.networks()) for count in counts)
+    params = [{"serial": ask.key.serial, **count.params(width=width)} for ask, count in zip(asks, counts, strict=True)]
 
-    def read(key: Key) -> Page | Missing:
+    def read_page(key: Key) -> Page | Missing:
         with state.sessions() as session:
             read_only(session)
             return lookup.find(session, key, day)
 
-    key = scanned.key
+    answers: list[Found | Exception] = []
     with state.reads() as conn:
-        count = None
-        if key is not None and key.serial is not None and record:
-            # A unit's figures come with the page's stamp, in one round trip.
-            unwritten = state.scan_log.unwritten(key.serial)
-            if device is not DeviceClass.BOT:
-                unwritten.append((now, network))
-            count = UnitCount(rule, now, unwritten)
-            statement = _stamp_and_unit(len(count.networks()))
-            stamped = statement.one(conn, dialect, {"serial": key.serial, **count.params()})
-        elif key is not None:
-            stamped = pagecache.STAMP.one(conn, dialect, {"serial": key.serial})
-        if key is not None:
-            found, kept = state.page_cache.find(key, day, stamped, read)
-        if count is not None and isinstance(found, Page) and found.batch is not None and found.serial is not None:
-            first = {"batch_id": found.batch.id, "serial": found.serial}
-            unit = count.result(stamped[2:], lambda: scans.FIRST_SCAN.one(conn, dialect, first)[0])
+        rows = _stamp_and_unit(width).each(conn, dialect, params)
+        for ask, count, stamped in zip(asks, counts, rows, strict=True):
+            try:
+                found, kept = state.page_cache.find(ask.key, day, stamped, read_page)
+                unit = None
+                if ask.counted and isinstance(found, Page) and found.batch is not None and found.serial is not None:
+                    first = {"batch_id": found.batch.id, "serial": found.serial}
+                    unit = count.result(stamped[2:], partial(_first_scan, conn, dialect, first))
+                answers.append(Found(found, kept, unit))
+            except Exception as error:  # this scan's own failure; the others still get their pages
+                answers.append(error)
+    return answers
+
+
+def _first_scan(conn: Any, dialect: Any, unit: dict[str, Any]) -> datetime | None:
+    first: datetime | None = scans.FIRST_SCAN.one(conn, dialect, unit)[0]
+    return first
+
+
+async def _look_up(request: Request, scanned: Scanned, rule: CopyRule, record: bool) -> Found:
+    """The page, read with the other scans waiting in the process (app.state.scan_reads), and (a page view) its
+    scan added to the process's scan log; a unit's count includes this scan."""
+    state = request.app.state
+    device = scans.device_class(request.headers.get("user-agent"))
+    network = ip_digest(request) if record else ""
+    now = utcnow()
+    key = scanned.key
+    if key is None:
+        answer = Found(Missing(MissingReason.PRODUCT), None, None)
+    else:
+        counted = record and key.serial is not None
+        by_person = network if counted and device is not DeviceClass.BOT else None
+        answer = await state.scan_reads(Ask(key, now, rule, counted, by_person))
     if record:
+        found = answer.found
         batch = found.batch if isinstance(found, Page) else None
         row = scans.scan_row(
             code=scanned.code, lang=request.state.lang, device=device, ip_digest=network, at=now,
             batch_id=batch.id if batch is not None else None, serial=found.serial if isinstance(found, Page) else None,
         )  # fmt: skip
         state.scan_log.add(row)
-    return found, kept, unit
+    return answer
 
 
 def _problem(request: Request, status: int, message: str, anchor: str | None = None) -> Response:
