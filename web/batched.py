@@ -28,6 +28,7 @@ class Batched(Generic[Ask, Answer]):
         self.call = call
         self.threads = threads
         self.most = most
+        # Its own threads' tokens: anyio's default limiter is the sync routes', which a long label run can hold.
         self._limiter = CapacityLimiter(threads)
         self._waiting: deque[tuple[Ask, asyncio.Future[Answer]]] = deque()
         self._draining = 0
@@ -54,6 +55,8 @@ class Batched(Generic[Ask, Answer]):
                     continue
                 try:
                     answers = await to_thread.run_sync(self.call, [ask for ask, _ in batch], limiter=self._limiter)
+                    if len(answers) != len(batch):
+                        raise RuntimeError(f"{len(answers)} answers to {len(batch)} asks")
                 except Exception as error:
                     answers = [error] * len(batch)
                 for (_, future), answer in zip(batch, answers, strict=True):

@@ -125,6 +125,15 @@ def test_a_call_that_fails_fails_every_ask_of_its_batch_and_not_the_next() -> No
     assert after == 3
 
 
+def test_a_call_that_loses_an_answer_fails_its_batch_rather_than_leave_an_ask_waiting() -> None:
+    batched = Batched(lambda asks: list(asks)[1:], threads=1)
+
+    async def main() -> list[int | BaseException]:
+        return await asyncio.gather(batched(1), batched(2), return_exceptions=True)
+
+    assert [str(each) for each in asyncio.run(main())] == ["1 answers to 2 asks"] * 2
+
+
 def test_an_ask_whose_request_is_gone_is_not_made() -> None:
     call = Recorder(hold=True)
     batched = Batched(call, threads=1)

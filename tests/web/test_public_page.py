@@ -1,6 +1,7 @@
 """The public page a consumer sees after scanning: what Circular 02/2024 asks, only public batches, the recall
 banner, derived certificate statuses, languages, weight, and helpful pages for unknown or malformed codes."""
 
+import gzip
 import itertools
 import re
 from dataclasses import dataclass
@@ -310,6 +311,21 @@ def test_a_typical_page_weighs_at_most_14_kb_compressed(db: Session, client: Tes
         assert plain.content.count(b'class="cert ') == body.count(b'class="cert ')
         assert b"<script" not in body and b"<link rel=\"stylesheet\"" not in body  # CSS is inline: one round trip
         assert b'<meta name="viewport" content="width=device-width,initial-scale=1">' in body
+
+
+def test_the_gzipped_page_is_one_valid_gzip_stream_of_the_page(db: Session, client: TestClient) -> None:
+    """The kept frame's pieces, compressed once, and the scan's own, compressed each time, make one stream."""
+    s = showcase(db)
+    for path in (s.path, s.path + "?lang=zh"):
+        plain = client.get(path, headers={"accept-encoding": "identity"}).content
+        for _ in range(2):  # the frame compressed, then kept
+            with client.stream("GET", path, headers={"accept-encoding": "gzip"}) as response:
+                raw = b"".join(response.iter_raw())
+            assert response.headers["content-encoding"] == "gzip"
+            assert gzip.decompress(raw) == plain  # the trailer's CRC-32 and length checked too
+    with client.stream("GET", s.unit_path(1), headers={"accept-encoding": "gzip"}) as response:
+        page = gzip.decompress(b"".join(response.iter_raw())).decode()
+    assert f"(21){s.serials[1]}" in text_of(page) and "</html>" in page
 
 
 def test_unknown_and_malformed_codes_get_a_helpful_page(db: Session, client: TestClient) -> None:

@@ -28,7 +28,7 @@ from trace.lookup import Key, Missing, MissingReason, Page
 from trace.pagecache import Kept
 from trace.scans import CopyRule, DeviceClass, UnitCount, UnitScans
 from web import resolver
-from web.compression import html_response
+from web.compression import Deflated, html_response
 from web.i18n import N_, translate
 from web.public import report
 from web.public.codes import BAD_SHORT_CODE, Scanned, base, raw_path, read_digital_link, read_short_code
@@ -114,8 +114,8 @@ async def _resolve(request: Request, scanned: Scanned, link_type: str | None) ->
         return report.keep_nonce(request, response)
 
     if mode == PAGE:
-        html = _page_html(request, found, kept, scanned, unit, rule)
-        response = html_response(request, html, _headers(scanned.anchor))
+        pieces = _page_pieces(request, found, kept, scanned, unit, rule)
+        response = html_response(request, pieces, _headers(scanned.anchor))
         remember_language(request, response)
         return response
     links = resolver.links(found, scanned.anchor, base(request), request.state.lang)
@@ -139,25 +139,25 @@ async def _resolve(request: Request, scanned: Scanned, link_type: str | None) ->
 _UNIT_SLOT, _CODES_SLOT = Markup("<!--unit-->"), Markup("<!--codes-->")
 
 
-def _page_html(request: Request, found: Page, kept: Kept | None, scanned: Scanned, unit: UnitScans | None,
-               rule: CopyRule) -> str:  # fmt: skip
-    """The page of what was scanned: the frame that every scan of the kept page shares, rendered once per language,
-    around the two parts that are this scan's own (its unit's count, its codes)."""
+def _page_pieces(request: Request, found: Page, kept: Kept | None, scanned: Scanned, unit: UnitScans | None,
+                 rule: CopyRule) -> list[str | Deflated]:  # fmt: skip
+    """The page of what was scanned: the frame that every scan of the kept page shares, rendered and compressed once
+    per language, around the two parts that are this scan's own (its unit's count, its codes)."""
     lang = request.state.lang
     rendered = kept.rendered if kept is not None else {}
-    frame: list[str] | None = rendered.get(lang)
+    frame: list[Deflated] | None = rendered.get(lang)
     if frame is None:
         html = render_text(
             lang, "public/page.html", page=found, base=base(request), item_url=resolver.item_url,
             unit_slot=_UNIT_SLOT, codes_slot=_CODES_SLOT, **shared(lang),
         )  # fmt: skip
         top, rest = html.split(_UNIT_SLOT)
-        frame = [str(top), *map(str, rest.split(_CODES_SLOT))]
+        frame = [Deflated(top), *map(Deflated, rest.split(_CODES_SLOT))]
         rendered[lang] = frame
     own = render_blocks(
         lang, "public/_scan.html", page=found, unit=unit, rule=rule, scanned=scanned, hri=_hri(found), **shared(lang)
     )
-    return "".join((frame[0], own["unit"], frame[1], own["codes"], frame[2]))
+    return [frame[0], own["unit"], frame[1], own["codes"], frame[2]]
 
 
 def _hri(found: Page) -> str | None:
