@@ -157,7 +157,12 @@ def test_an_unissued_serial_is_not_registered(db: Session, client: TestClient) -
         assert "This unit code is not among the labels issued for Hạt dẻ Trùng Khánh" in words
         assert "The label may be fake." in words and "Harvesting" not in words
     # A unit code without its lot is found through its serial, on the product of that GTIN only.
-    assert client.get(f"/01/{s.product.gtin}/21/{s.serials[2]}").status_code == 200
+    without_lot = client.get(f"/01/{s.product.gtin}/21/{s.serials[2]}")
+    assert without_lot.status_code == 200
+    # Its codes are the unit's, lot included: what its label carries.
+    assert f"(01){s.product.gtin}(10){s.batch.lot_code}(21){s.serials[2]}" in text_of(without_lot.text)
+    as_printed = client.get(s.unit_path(2))
+    assert f"(01){s.product.gtin}(10){s.batch.lot_code}(21){s.serials[2]}" in text_of(as_printed.text)
     assert client.get(f"/01/{other.product.gtin}/21/{s.serials[2]}").status_code == 404
     # The short route takes serials too.
     assert client.get(f"/c/{s.batch.public_code}/{s.serials[1].lower()}").status_code == 200

@@ -16,11 +16,12 @@ BAD_SHORT_CODE = N_("A code has 12 letters and digits, as printed under the QR c
 @dataclass(frozen=True, slots=True)
 class Scanned:
     """A code as requested: what to look up (None: nothing of ours can match), its canonical address (the
-    linkset's anchor) and that address's path, which is what a scan records."""
+    linkset's anchor) and that address's path, which is what a scan records; for a Digital Link, the item."""
 
     key: Key | None
     anchor: str
     code: str
+    item: gs1.DigitalLink | None = None
 
 
 def base(request: Request) -> str:
@@ -39,11 +40,13 @@ def raw_path(request: Request) -> str:
 def read_digital_link(root: str, path: str, query: str = "") -> tuple[Scanned, str | None]:
     """A Digital Link path → what was scanned and the link type asked for; Gs1SyntaxError says what is wrong."""
     link = gs1.parse_path(path, query)
-    item = gs1.DigitalLink(link.gtin, cpv=link.cpv, lot=link.lot, serial=link.serial, tpx=link.tpx)
+    item = link
+    if link.attributes or link.link_type is not None:  # the item is the path's: its GTIN and qualifiers
+        item = gs1.DigitalLink(link.gtin, cpv=link.cpv, lot=link.lot, serial=link.serial, tpx=link.tpx)
     anchor = item.to_uri(root)
     # A TPX (235) serialises a GTIN outside our label runs: no item of ours can match it.
     key = None if link.tpx is not None else Key(gtin=link.gtin, lot=link.lot, serial=link.serial)
-    return Scanned(key, anchor, anchor[len(root) :]), link.link_type
+    return Scanned(key, anchor, anchor[len(root) :], item), link.link_type
 
 
 def read_short_code(root: str, code: str, serial: str | None = None) -> Scanned | None:

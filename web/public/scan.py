@@ -155,17 +155,21 @@ def _page_pieces(request: Request, found: Page, kept: Kept | None, scanned: Scan
         frame = [Deflated(top), *map(Deflated, rest.split(_CODES_SLOT))]
         rendered[lang] = frame
     own = render_blocks(
-        lang, "public/_scan.html", page=found, unit=unit, rule=rule, scanned=scanned, hri=_hri(found), **shared(lang)
+        lang, "public/_scan.html", page=found, unit=unit, rule=rule, scanned=scanned, hri=_hri(found, scanned),
+        **shared(lang),
     )
     return [frame[0], own["unit"], frame[1], own["codes"], frame[2]]
 
 
-def _hri(found: Page) -> str | None:
-    """The GS1 element string of what was scanned, as printed under a barcode: (01)...(10)...(21)..."""
+def _hri(found: Page, scanned: Scanned) -> str | None:
+    """The GS1 element string of what was found, as printed under a barcode: (01)...(10)...(21)..."""
     if found.product.gtin is None:
         return None
     lot = found.batch.lot if found.batch is not None else None
-    return gs1.DigitalLink(found.product.gtin, lot=lot, serial=found.serial).to_hri()
+    item = scanned.item
+    if item is None or (item.gtin, item.cpv, item.lot, item.serial) != (found.product.gtin, None, lot, found.serial):
+        item = gs1.DigitalLink(found.product.gtin, lot=lot, serial=found.serial)  # e.g. a unit scanned without its lot
+    return item.to_hri()
 
 
 @dataclass(frozen=True, slots=True)
