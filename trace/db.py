@@ -163,36 +163,33 @@ class DriverStatement:
         return self.each(dbapi_connection, dialect, [params])[0]
 
     def each(self, dbapi_connection: Any, dialect: Dialect, params: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        """The first row for each of ``params``, in as few round trips as the driver can: psycopg sends them all in
-        one pipeline (a round trip to a server costs more than its answer to a small query), SQLite runs them one
-        by one in the process."""
+        """The first row for each of ``params``, one execution each."""
+        rows = [self._run(dbapi_connection, dialect, each, 1) for each in params]
+        if any(not row for row in rows):
+            raise NoResultFound("the statement returned no row")
+        return [row[0] for row in rows]
+
+    def all(self, dbapi_connection: Any, dialect: Dialect, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self._run(dbapi_connection, dialect, params, None)
+
+    def _run(
+        self, dbapi_connection: Any, dialect: Dialect, params: dict[str, Any], most: int | None
+    ) -> list[tuple[Any, ...]]:
         sql, order, binds, results = self._for(dialect)
-        arguments: list[Any] = []
-        for each in params:
-            values = {}
-            for name, (default, process) in binds.items():
-                value = each.get(name, default)
-                values[name] = process(value) if process is not None else value
-            arguments.append([values[name] for name in order] if order is not None else values)
-        rows = []
+        values = {}
+        for name, (default, process) in binds.items():
+            value = params.get(name, default)
+            values[name] = process(value) if process is not None else value
+        arguments: Any = [values[name] for name in order] if order is not None else values
         try:
             cursor = dbapi_connection.cursor()
             try:
-                if dialect.driver == "psycopg" and len(arguments) > 1:
-                    cursor.executemany(sql, arguments, returning=True)
-                    rows.append(cursor.fetchone())
-                    while cursor.nextset():
-                        rows.append(cursor.fetchone())
-                else:
-                    for argument in arguments:
-                        cursor.execute(sql, argument)
-                        rows.append(cursor.fetchone())
+                cursor.execute(sql, arguments)
+                rows = cursor.fetchall() if most is None else cursor.fetchmany(most)
             finally:
                 cursor.close()
         except dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error) from error
-        if any(row is None for row in rows):
-            raise NoResultFound("the statement returned no row")
         return [
             tuple(value if process is None else process(value) for value, process in zip(row, results, strict=True))
             for row in rows

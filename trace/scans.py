@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.sql import ColumnElement, Subquery
+from sqlalchemy.sql import ColumnElement, FromClause, Select, Subquery
 
 from trace.db import Base, DriverStatement, UTCDateTime, enum_type, transaction, utcnow
 
@@ -232,33 +232,45 @@ _SCANS = Scan.__table__.c
 UNIT_COUNT_LIMIT = 1000
 
 
-def unit_figures(batch_id: ColumnElement[Any], networks: int, prefix: str = "") -> Subquery:
-    """The figures of one unit's scans by people, in one row (count, first, recent, recent networks, and how many
-    of the ``networks`` bound as "network_0", "network_1"... are among those): the unit whose serial is bound as
-    "serial", of the batch ``batch_id`` (a value or a subquery, so that a caller can read them in the same statement
-    as something else). Every parameter's name starts with ``prefix``, so that one statement can read several units.
-    Reads the (batch_id, serial, scanned_at) index; parameters from UnitCount.params()."""
-    latest = (
+def unit_figures(
+    batch_id: ColumnElement[Any],
+    serial: ColumnElement[Any],
+    since: ColumnElement[Any],
+    known: Callable[[ColumnElement[Any]], ColumnElement[bool]],
+    outer: Sequence[FromClause] = (),
+) -> Select[Any]:
+    """The figures of one unit's scans by people, in one row: count, first, recent (since ``since``), recent
+    networks, and how many of those ``known`` picks (the networks of the unit's unwritten scans, which the caller
+    counts itself). The unit: ``serial`` of the batch ``batch_id``. Bound parameters for a statement of one unit
+    (unit_figures_bound), or columns of ``outer``, the FROM items of a statement reading several units at once, which
+    then takes this as a LATERAL subquery. Reads the (batch_id, serial, scanned_at) index."""
+    latest_scans = (
         select(_SCANS.scanned_at, _SCANS.ip_hash)
-        .where(
-            _SCANS.batch_id == batch_id,
-            _SCANS.serial == bindparam(f"{prefix}serial"),
-            _SCANS.device != DeviceClass.BOT,
-        )
+        .where(_SCANS.batch_id == batch_id, _SCANS.serial == serial, _SCANS.device != DeviceClass.BOT)
         .order_by(_SCANS.scanned_at.desc())
         .limit(UNIT_COUNT_LIMIT + 1)
-        .subquery()
     )
-    recent = latest.c.scanned_at >= bindparam(f"{prefix}since", type_=_SCANS.scanned_at.type)
-    # One parameter each rather than an expanding IN: the statement's text is then fixed, compiled once per count.
-    known = or_(false(), *(latest.c.ip_hash == bindparam(f"{prefix}network_{i}") for i in range(networks)))
+    latest = latest_scans.correlate(*outer).lateral() if outer else latest_scans.subquery()
+    recent = latest.c.scanned_at >= since
     return select(
         func.count(),
         func.min(latest.c.scanned_at),
         func.count(case((recent, 1))),
         func.count(distinct(case((recent, latest.c.ip_hash)))),
-        func.count(distinct(case((and_(recent, known), latest.c.ip_hash)))),
-    ).subquery()
+        func.count(distinct(case((and_(recent, known(latest.c.ip_hash)), latest.c.ip_hash)))),
+    )
+
+
+def unit_figures_bound(batch_id: ColumnElement[Any], networks: int) -> Subquery:
+    """unit_figures of the unit whose serial is bound as "serial", with UnitCount.params(): "since", and "network_0",
+    "network_1"... for ``networks`` networks."""
+
+    def known(ip_hash: ColumnElement[Any]) -> ColumnElement[bool]:
+        # One parameter each rather than an expanding IN: the statement's text is then fixed, compiled once per count.
+        return or_(false(), *(ip_hash == bindparam(f"network_{i}") for i in range(networks)))
+
+    since = bindparam("since", type_=_SCANS.scanned_at.type)
+    return unit_figures(batch_id, bindparam("serial"), since, known).subquery()
 
 
 # A unit's first scan by people, when its count stopped at the limit.
@@ -289,12 +301,12 @@ class UnitCount:
         """The recent networks among the unwritten scans: the database is asked which of them it has counted."""
         return sorted(self._recent_networks())
 
-    def params(self, prefix: str = "", width: int | None = None) -> dict[str, Any]:
-        """unit_figures' parameters but the serial; ``width`` network parameters (at least as many as networks()),
-        the unused ones bound to what no IP hash is."""
+    def params(self, width: int | None = None) -> dict[str, Any]:
+        """unit_figures_bound's parameters but the serial; ``width`` network parameters (at least as many as
+        networks()), the unused ones bound to what no IP hash is."""
         networks = self.networks()
         networks += [NO_NETWORK] * ((width or 0) - len(networks))
-        return {f"{prefix}since": self.since, **{f"{prefix}network_{i}": ip for i, ip in enumerate(networks)}}
+        return {"since": self.since, **{f"network_{i}": ip for i, ip in enumerate(networks)}}
 
     def result(self, figures: Sequence[Any], first: Callable[[], datetime | None]) -> UnitScans:
         """``total`` stops at UNIT_COUNT_LIMIT + 1 (shown as "more than"); past it ``first`` reads the first scan."""

@@ -333,7 +333,7 @@ def test_looks_copied_follows_the_rule_with_the_unwritten_scans(
 
 def _unit_figures(db: Session, batch_id: int, serial: str, count: UnitCount) -> Sequence[Any]:
     """As the scan reads them: on the driver's connection (DriverStatement)."""
-    figures = DriverStatement(select(*scans.unit_figures(literal(batch_id), len(count.networks())).c))
+    figures = DriverStatement(select(*scans.unit_figures_bound(literal(batch_id), len(count.networks())).c))
     return figures.one(db.connection().connection, db.get_bind().dialect, {"serial": serial, **count.params()})
 
 

@@ -6,19 +6,25 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, event, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.test_public_page import PHONE, new_gtin, showcase, text_of
 from trace import scans
-from trace.scans import DeviceClass, Scan, ScanLog
+from trace.lookup import Key, Missing, Page
+from trace.pagecache import PageCache
+from trace.scans import CopyRule, DeviceClass, Scan, ScanLog, UnitScans
+from web.public import scan
 from web.public.view import Fmt
 
 
@@ -230,3 +236,51 @@ def test_scans_arriving_together_are_read_together_each_with_its_own_unit(
             assert "This is the first time this code has been scanned." in words
     _earlier, *written = recorded(db)
     assert sorted(scan.serial for scan in written) == sorted(s.serials[unit] for unit in units)
+
+
+def test_reading_scans_together_gives_each_what_reading_it_alone_gives(
+    db: Session, connection: Connection, sessions: sessionmaker[Session]
+) -> None:
+    """The scans waiting in a process are read in one go (on PostgreSQL one statement for all): each unit's figures
+    are those its own statement gives, whatever the others, with several unwritten networks, a bot, a unit never
+    scanned, a serial not issued and a page view that does not count."""
+    s = showcase(db)
+    now = datetime.now(UTC)
+    for serial, network, days in ((0, "a", 1), (0, "b", 2), (0, "a", 40), (1, "c", 3)):
+        _scan(db, s.batch.id, s.serials[serial], network, at=now - timedelta(days=days))
+    db.flush()
+    rule = CopyRule(scans=2, networks=1, days=7)
+    log = ScanLog(sessions, interval=60)  # unwritten until the test ends
+    for serial, network in ((0, "b"), (0, "d"), (1, "e")):
+        log.add(scans.scan_row(code="x", lang="vi", device=DeviceClass.MOBILE, ip_digest=network, batch_id=s.batch.id,
+                               serial=s.serials[serial], at=now))  # fmt: skip
+    state = SimpleNamespace(
+        engine=connection.engine, scan_log=log, sessions=sessions, page_cache=PageCache(),
+        reads=lambda: nullcontext(connection.connection),
+    )  # fmt: skip
+    key = Key(gtin=s.product.gtin, lot=s.batch.lot_code)
+    asks = [
+        scan.Ask(replace(key, serial=s.serials[0]), now, rule, counted=True, network="z"),
+        scan.Ask(replace(key, serial=s.serials[1]), now, rule, counted=True, network=None),  # a bot's scan
+        scan.Ask(replace(key, serial=s.serials[2]), now, rule, counted=True, network="a"),  # never scanned
+        scan.Ask(replace(key, serial="ZZZZZZZZZZZZ"), now, rule, counted=True, network="a"),  # not issued
+        scan.Ask(replace(key, serial=s.serials[0]), now, rule, counted=False, network=None),  # a HEAD, say
+        scan.Ask(key, now, rule, counted=False, network=None),  # the batch's page
+    ]
+    together = scan.read(state, asks)
+    alone = [scan.read(state, [ask])[0] for ask in asks]
+    log.close()
+    assert together == alone
+    first, bot, never, unissued, head, batch_page = together
+    assert isinstance(first, scan.Found) and first.unit == UnitScans(
+        total=3 + 2 + 1, first_at=now - timedelta(days=40), recent=2 + 2 + 1, recent_networks=4, looks_copied=True
+    )  # a, b in the database; b, d unwritten; z this scan: a, b, d, z
+    assert isinstance(bot, scan.Found) and bot.unit == UnitScans(
+        total=2, first_at=now - timedelta(days=3), recent=2, recent_networks=2, looks_copied=False
+    )
+    assert isinstance(never, scan.Found) and never.unit == UnitScans(
+        total=1, first_at=now, recent=1, recent_networks=1, looks_copied=False
+    )
+    assert isinstance(unissued, scan.Found) and isinstance(unissued.found, Missing) and unissued.unit is None
+    assert isinstance(head, scan.Found) and head.unit is None and isinstance(head.found, Page)
+    assert isinstance(batch_page, scan.Found) and batch_page.found.serial is None  # type: ignore[union-attr]

@@ -18,12 +18,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from markupsafe import Markup
-from sqlalchemy import bindparam
+from sqlalchemy import String, any_, bindparam, column, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import SQLAlchemyError
 
-from trace import gs1, lookup, pagecache, scans
-from trace.db import DriverStatement, read_only, utcnow
+from trace import gs1, lookup, pagecache, publication, scans
+from trace.db import DriverStatement, UTCDateTime, read_only, utcnow
 from trace.gs1 import Gs1SyntaxError
+from trace.labelruns import LabelSerial
 from trace.lookup import Key, Missing, MissingReason, Page
 from trace.pagecache import Kept
 from trace.scans import CopyRule, DeviceClass, UnitCount, UnitScans
@@ -194,10 +196,40 @@ class Found:
 @lru_cache(maxsize=16)
 def _stamp_and_unit(networks: int) -> DriverStatement:
     """A page's stamp and a unit's figures in one statement, for a count of unwritten networks (nearly always 1)."""
-    return DriverStatement(pagecache.stamp(bindparam("serial"), *scans.unit_figures(SERIAL_BATCH, networks).c))
+    figures = scans.unit_figures_bound(pagecache.serial_batch(bindparam("serial")), networks)
+    return DriverStatement(pagecache.stamp(bindparam("serial"), *figures.c))
 
 
-SERIAL_BATCH = pagecache.serial_batch(bindparam("serial"))
+def _stamps_together() -> DriverStatement:
+    """On PostgreSQL, the stamps and figures of all the scans waiting, in one statement of fixed text whatever their
+    number: their serials, times since which a scan is recent and unwritten networks (comma-separated) in arrays,
+    a row each, numbered from 1 in order. Measured against one statement a scan sent in one pipeline, 16 at a time:
+    12 us of the database's CPU and 12 of the driver's a scan instead of 45 and 50."""
+    asks = (
+        func.unnest(
+            bindparam("serials", type_=ARRAY(String())),
+            bindparam("sinces", type_=ARRAY(UTCDateTime())),
+            bindparam("networks", type_=ARRAY(String())),
+        )
+        .table_valued(
+            column("serial", String()),
+            column("since", UTCDateTime()),
+            column("networks", String()),
+            with_ordinality="n",
+        )
+        .render_derived()
+    )
+    issued = LabelSerial.__table__.alias("issued")
+
+    def known(ip_hash: Any) -> Any:
+        return ip_hash == any_(func.string_to_array(asks.c.networks, ","))
+
+    figures = scans.unit_figures(issued.c.batch_id, asks.c.serial, asks.c.since, known, (asks, issued)).lateral()
+    joined = asks.outerjoin(issued, issued.c.serial == asks.c.serial).join(figures, true())
+    return DriverStatement(select(publication.CURRENT, issued.c.batch_id, *figures.c, asks.c.n).select_from(joined))
+
+
+_STAMPS_TOGETHER = _stamps_together()
 
 
 def read(state: Any, asks: Sequence[Ask]) -> list[Found | Exception]:
@@ -212,9 +244,6 @@ def read(state: Any, asks: Sequence[Ask]) -> list[Found | Exception]:
         if ask.network is not None:
             unwritten.append((ask.now, ask.network))
         counts.append(UnitCount(ask.rule, ask.now, unwritten))
-    # The same statement for all, so that they go together: as many network parameters as the most any unit has.
-    width = max(len(count.networks()) for count in counts)
-    params = [{"serial": ask.key.serial, **count.params(width=width)} for ask, count in zip(asks, counts, strict=True)]
 
     def read_page(key: Key) -> Page | Missing:
         with state.sessions() as session:
@@ -223,7 +252,18 @@ def read(state: Any, asks: Sequence[Ask]) -> list[Found | Exception]:
 
     answers: list[Found | Exception] = []
     with state.reads() as conn:
-        rows = _stamp_and_unit(width).each(conn, dialect, params)
+        if dialect.name == "postgresql":
+            together = {
+                "serials": [ask.key.serial for ask in asks],
+                "sinces": [count.since for count in counts],
+                "networks": [",".join(count.networks()) for count in counts],
+            }
+            rows = [row[:-1] for row in sorted(_STAMPS_TOGETHER.all(conn, dialect, together), key=lambda row: row[-1])]
+        else:
+            # The same statement for all: as many network parameters as the most any unit has.
+            width = max(len(count.networks()) for count in counts)
+            each = [{"serial": ask.key.serial, **count.params(width)} for ask, count in zip(asks, counts, strict=True)]
+            rows = _stamp_and_unit(width).each(conn, dialect, each)
         for ask, count, stamped in zip(asks, counts, rows, strict=True):
             try:
                 found, kept = state.page_cache.find(ask.key, day, stamped, read_page)
