@@ -101,7 +101,6 @@ def settings(storage_dir: Path) -> Settings:
         storage_dir=storage_dir,
         public_base_url="https://trace.example.vn",
         freeze_heap_at_start=False,  # tests/web/test_app_start.py checks it; the suite's own heap stays collectable
-        scan_threads=1,  # the scans' reads share the test's one connection: one thread at a time
     )
 
 

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -189,12 +189,17 @@ class ScanLog:
 
     def unwritten(self, serial: str) -> list[tuple[datetime, str]]:
         """(time, IP hash) of the scans by people of this unit (serials are unique) not in the database yet."""
+        return self.unwritten_of([serial])[serial]
+
+    def unwritten_of(self, serials: Iterable[str]) -> dict[str, list[tuple[datetime, str]]]:
+        """unwritten() of several units, in one pass over what waits."""
+        found: dict[str, list[tuple[datetime, str]]] = {serial: [] for serial in serials}
         with self._lock:
-            return [
-                (row["scanned_at"], row["ip_hash"])
-                for row in (*self._writing, *self._pending)
-                if row["serial"] == serial and row["device"] is not DeviceClass.BOT
-            ]
+            for row in (*self._writing, *self._pending):
+                of_unit = found.get(row["serial"])
+                if of_unit is not None and row["device"] is not DeviceClass.BOT:
+                    of_unit.append((row["scanned_at"], row["ip_hash"]))
+        return found
 
     def flush(self) -> int:
         """Write what gathered, in one transaction; the number of scans written."""

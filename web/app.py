@@ -74,7 +74,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     reader = make_engine(engine.url, autocommit=True)
     app.state.reads = partial(driver_connection, reader)
     app.state.page_cache = PageCache()
-    app.state.scan_reads = Batched(partial(scan.read, app.state), settings.scan_threads)
+    scan_threads = settings.scan_threads
+    if scan_threads is None:
+        scan_threads = 0 if engine.dialect.name == "sqlite" else 2
+    app.state.scan_reads = Batched(partial(scan.read, app.state), scan_threads)
     app.state.scan_log = ScanLog(app.state.sessions, settings.scan_write_interval)
 
     app.add_middleware(LanguageMiddleware)

@@ -4,10 +4,10 @@ scan) and against a bare endpoint answering a constant string, in the same serve
     .venv/bin/python tests/perf/bench_scan.py [--backend sqlite|postgresql|both] [--duration 10] [--rounds 3]
                                               [--workers 1]
 
-The bare endpoint is GET /perf/bare, which the app serves only with TRACE_PERF_BARE_ENDPOINT=1: a sync route like
-the scan page, behind the same middleware (language, gzip, session), in the same uvicorn workers. Bare and scan are
-measured in alternated rounds and the medians reported, with the machine's load average: on a shared machine other
-processes move single runs by a factor of two.
+The bare endpoint is GET /perf/bare, which the app serves only with TRACE_PERF_BARE_ENDPOINT=1: an async route on
+the event loop like the scan page, behind the same middleware (language, gzip, session), in the same uvicorn workers.
+Bare and scan are measured in alternated rounds and the medians reported, with the machine's load average: on a
+shared machine other processes move single runs by a factor of two.
 
 Besides wrk's figures, the server's CPU time per request (from /proc) is reported: on a shared machine it moves
 less than req/s does, and it says what a scan costs.

@@ -48,6 +48,20 @@ def test_asks_that_wait_together_are_made_in_one_call_each_with_its_answer() -> 
     assert threading.get_ident() not in call.threads  # made in a thread, not on the event loop
 
 
+def test_with_no_threads_the_asks_that_wait_together_are_made_on_the_event_loop() -> None:
+    call = Recorder()
+    batched = Batched(call, threads=0)
+
+    async def main() -> tuple[list[int], list[int]]:
+        together = await asyncio.gather(*(batched(i) for i in range(5)))
+        return together, await asyncio.gather(batched(-2), batched(7), return_exceptions=True)  # type: ignore[return-value]
+
+    together, after = asyncio.run(main())
+    assert together == [0, 2, 4, 6, 8] and str(after[0]) == "no -2" and after[1] == 14
+    assert call.batches == [[0, 1, 2, 3, 4], [-2, 7]]
+    assert call.threads == {threading.get_ident()}  # asyncio.run's loop runs in this thread
+
+
 def test_nothing_waits_to_fill_a_batch_and_what_arrives_meanwhile_goes_next() -> None:
     call = Recorder(hold=True)
     batched = Batched(call, threads=1)

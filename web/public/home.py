@@ -78,9 +78,9 @@ def description_file(request: Request) -> JSONResponse:
 
 
 @router.get("/perf/bare")
-def bare(request: Request) -> PlainTextResponse:
-    """A constant string through the same middleware and thread pool as the scan page: what the benchmark
-    compares the scan with. Off unless TRACE_PERF_BARE_ENDPOINT is set."""
+async def bare(request: Request) -> PlainTextResponse:
+    """A constant string through the same middleware as the scan page, on the event loop as the scan is served:
+    what the benchmark compares the scan with. Off unless TRACE_PERF_BARE_ENDPOINT is set."""
     if not request.app.state.settings.perf_bare_endpoint:
         raise HTTPException(status_code=404)
     return PlainTextResponse("ok")

@@ -238,9 +238,10 @@ def read(state: Any, asks: Sequence[Ask]) -> list[Found | Exception]:
     Run in a thread by app.state.scan_reads (web.batched)."""
     dialect = state.engine.dialect
     day = today()
+    counted = state.scan_log.unwritten_of(ask.key.serial for ask in asks if ask.counted and ask.key.serial)
     counts = []
     for ask in asks:
-        unwritten = state.scan_log.unwritten(ask.key.serial) if ask.counted and ask.key.serial is not None else []
+        unwritten = list(counted[ask.key.serial]) if ask.counted and ask.key.serial else []
         if ask.network is not None:
             unwritten.append((ask.now, ask.network))
         counts.append(UnitCount(ask.rule, ask.now, unwritten))
