@@ -104,7 +104,7 @@ def earlier_scans(batch_ids: list[int], serials: list[str]) -> list[dict[str, ob
     return other + [row(batch_ids[0], serial) for serial in serials for _ in range(2)]
 
 
-def prepare(url: str, base: str) -> list[str]:
+def prepare(url: str, base: str, units: int = UNITS) -> list[str]:
     """A fresh database with the demo, 1000 unit serials and the scans of a service in use (earlier_scans), its
     statistics up to date; the unit pages' paths."""
     engine = make_engine(url)
@@ -118,7 +118,7 @@ def prepare(url: str, base: str) -> list[str]:
         batch = session.scalar(select(Batch).where(Batch.lot_code == "MD2611A"))
         assert batch is not None
         owner = demo._caller_for(session, "htx.mien.dong")
-        run, _ = labelruns.create(session, owner, batch.id, LabelRunIn(count=UNITS, layout="bench"), "bench", base)
+        run, _ = labelruns.create(session, owner, batch.id, LabelRunIn(count=units, layout="bench"), "bench", base)
         serials = labelruns.serials(session, run)
         paths = [batch_url(base, batch, serial)[len(base) :] for serial in serials]
         others = [id_ for id_ in session.scalars(select(Batch.id)) if id_ != batch.id]
@@ -189,10 +189,10 @@ def bench(backend: str, args: argparse.Namespace, work: Path) -> tuple[Result, R
         url = os.environ.get("TRACE_BENCH_POSTGRES_URL") or os.environ.get("TRACE_TEST_POSTGRES_URL") or ""
         if not url:
             raise SystemExit("set TRACE_BENCH_POSTGRES_URL (or TRACE_TEST_POSTGRES_URL) for the PostgreSQL run")
-    paths = prepare(url, base)
-    units = work / f"{backend}.paths"
-    units.write_text("\n".join(paths) + "\n")
-    os.environ["SCAN_UNITS"] = str(units)  # read by scan_units.lua
+    paths = prepare(url, base, args.units)
+    unit_file = work / f"{backend}.paths"
+    unit_file.write_text("\n".join(paths) + "\n")
+    os.environ["SCAN_UNITS"] = str(unit_file)  # read by scan_units.lua
     server = serve(url, base, port, args.workers, work)
     try:
         wrk(f"{base}/perf/bare", 3, args.connections, args.threads)  # warm-up: imports, pools, caches
@@ -225,6 +225,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--units", type=int, default=UNITS, help="unit serials wrk cycles through")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -247,7 +248,8 @@ def main() -> int:
     print(f"\nMachine: {machine()}; load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after")
     print(
         f"Server: uvicorn, {args.workers} worker(s); wrk -t{args.threads} -c{args.connections} -d{args.duration}s "
-        f"x {args.rounds} rounds each (medians), a phone's User-Agent, Accept-Encoding: gzip; unit pages e.g. {path}"
+        f"x {args.rounds} rounds each (medians), a phone's User-Agent, Accept-Encoding: gzip; "
+        f"{args.units:,} unit pages in turn, e.g. {path}"
     )
     print(f"Command: .venv/bin/python tests/perf/bench_scan.py {' '.join(sys.argv[1:])}".rstrip())
     print()
