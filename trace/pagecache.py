@@ -51,8 +51,8 @@ class PageCache:
         self, key: Key, today: date, stamped: Sequence[Any], read: Callable[[Key], Page | Missing]
     ) -> tuple[Page | Missing, Kept | None]:
         """As lookup.find(session, key, today), with the kept page it came from (None for a missing code).
-        ``stamped``: the first two values of a stamp() statement the caller has just read, with "serial" bound to
-        key.serial; ``read`` reads a page that is not kept (lookup.find on a session)."""
+        ``stamped`` starts with what the caller has just read, as stamp(key.serial) reads them: the version and the
+        batch that issued key.serial; ``read`` reads a page that is not kept (lookup.find on a session)."""
         # The version was read before the page: a page kept under a version is at least as new as that version.
         version, serial_batch = stamped[0], stamped[1]
         current = (version, today)

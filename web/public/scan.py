@@ -2,11 +2,11 @@
 product without a GTIN (/c/{public_code}[/{serial}]) and gets the public page, the linkset, or a redirect to one
 link type, as the GS1-Conformant Resolver standard asks.
 
-This is the hot path, served on the event loop but for its read. A scan reads, in one statement on a driver connection
-in autocommit: the publication version, the kept page's check (trace.pagecache) and for a unit code its count. The
-scans waiting in the process are read together, in a thread, their statements sent at once (web.batched,
-DriverStatement.each); the scan itself goes to the process's scan log (trace.scans), which writes many at a time.
-The page's frame is rendered once per language and kept with the page; a scan renders only its own two parts."""
+This is the hot path, served on the event loop. A scan reads, on a driver connection in autocommit: the publication
+version, the kept page's check (trace.pagecache) and for a unit code its count. The scans waiting in the process are
+read together (web.batched): on PostgreSQL in a thread, one statement for all; on SQLite on the event loop, one short
+statement each. The scan itself goes to the process's scan log (trace.scans), which writes many at a time. The page's
+frame is rendered and compressed once per language and kept with the page; a scan renders only its own two parts."""
 
 import logging
 from collections.abc import Sequence
@@ -233,9 +233,9 @@ _STAMPS_TOGETHER = _stamps_together()
 
 
 def read(state: Any, asks: Sequence[Ask]) -> list[Found | Exception]:
-    """The answers to the scans waiting in this process: a statement each, sent together on the app's reader
-    (app.state.reads: a driver connection in autocommit); a page not kept is read on a session (trace.pagecache).
-    Run in a thread by app.state.scan_reads (web.batched)."""
+    """The answers to the scans waiting in this process, read on the app's reader (app.state.reads: a driver
+    connection in autocommit); a page not kept is read on a session (trace.pagecache). Called by app.state.scan_reads
+    (web.batched), in a thread on PostgreSQL."""
     dialect = state.engine.dialect
     day = today()
     counted = state.scan_log.unwritten_of(ask.key.serial for ask in asks if ask.counted and ask.key.serial)
