@@ -37,9 +37,6 @@ class Deflated:
         self.data = text.encode()
         self.deflated = _deflate(self.data)
 
-    def __str__(self) -> str:
-        return self.data.decode()
-
 
 def html_response(request: Request, pieces: Sequence[str | Deflated], headers: dict[str, str]) -> HTMLResponse:
     """The page made of ``pieces`` one after the other, gzipped when the client takes gzip (tested as

@@ -238,10 +238,11 @@ def read(state: Any, asks: Sequence[Ask]) -> list[Found | Exception]:
     (web.batched), in a thread on PostgreSQL."""
     dialect = state.engine.dialect
     day = today()
-    counted = state.scan_log.unwritten_of(ask.key.serial for ask in asks if ask.counted and ask.key.serial)
+    waiting = state.scan_log.unwritten_of(ask.key.serial for ask in asks if ask.counted and ask.key.serial)
     counts = []
     for ask in asks:
-        unwritten = list(counted[ask.key.serial]) if ask.counted and ask.key.serial else []
+        # A copy each: two scans of one unit in a batch each add only their own network.
+        unwritten = list(waiting[ask.key.serial]) if ask.counted and ask.key.serial else []
         if ask.network is not None:
             unwritten.append((ask.now, ask.network))
         counts.append(UnitCount(ask.rule, ask.now, unwritten))
