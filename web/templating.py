@@ -46,11 +46,3 @@ def render(request: Request, name: str, status_code: int = 200, headers: dict[st
 def render_text(lang: str, name: str, **context: Any) -> Markup:
     """A template (a page or a part of one) as safe HTML in the given language."""
     return Markup(env.get_template(name).render(**_language(lang), **context))
-
-
-def render_blocks(lang: str, name: str, **context: Any) -> dict[str, str]:
-    """Each block of a template rendered as HTML text, in one context: parts that go to different places of a page,
-    for the price of one render."""
-    template = env.get_template(name)
-    values = template.new_context({**_language(lang), **context})
-    return {block: "".join(render(values)) for block, render in template.blocks.items()}

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -284,3 +285,14 @@ def test_reading_scans_together_gives_each_what_reading_it_alone_gives(
     assert isinstance(unissued, scan.Found) and isinstance(unissued.found, Missing) and unissued.unit is None
     assert isinstance(head, scan.Found) and head.unit is None and isinstance(head.found, Page)
     assert isinstance(batch_page, scan.Found) and batch_page.found.serial is None  # type: ignore[union-attr]
+
+
+def test_the_scans_own_parts_escape_what_they_show(db: Session, client: TestClient) -> None:
+    """A lot is the producer's own text and GS1 lets it hold <, & and " (CSET 82): the codes show it escaped."""
+    s = showcase(db, lot='A<B&"C')
+    response = client.get(f"/01/{s.product.gtin}/10/{quote(s.batch.lot_code, safe='')}/21/{s.serials[0]}")
+    assert response.status_code == 200
+    codes = response.text[response.text.index('<section id="codes">') :]
+    assert '<dd class="mono">A&lt;B&amp;&#34;C</dd>' in codes
+    assert "(10)A&lt;B&amp;&#34;C(21)" in codes  # the GS1 element string
+    assert "A<B" not in response.text

@@ -32,10 +32,10 @@ from trace.scans import CopyRule, DeviceClass, UnitCount, UnitScans
 from web import resolver
 from web.compression import Deflated, html_response
 from web.i18n import N_, translate
-from web.public import report
+from web.public import report, scan_parts
 from web.public.codes import BAD_SHORT_CODE, Scanned, base, raw_path, read_digital_link, read_short_code
 from web.public.view import ip_digest, page, remember_language, shared, today
-from web.templating import render_blocks, render_text
+from web.templating import render_text
 
 log = logging.getLogger("web.public")
 
@@ -156,11 +156,9 @@ def _page_pieces(request: Request, found: Page, kept: Kept | None, scanned: Scan
         top, rest = html.split(_UNIT_SLOT)
         frame = [Deflated(top), *map(Deflated, rest.split(_CODES_SLOT))]
         rendered[lang] = frame
-    own = render_blocks(
-        lang, "public/_scan.html", page=found, unit=unit, rule=rule, scanned=scanned, hri=_hri(found, scanned),
-        **shared(lang),
-    )
-    return [frame[0], own["unit"], frame[1], own["codes"], frame[2]]
+    unit_html = scan_parts.unit_part(lang, rule, found, unit)
+    codes_html = scan_parts.codes_part(lang, found, scanned, _hri(found, scanned))
+    return [frame[0], unit_html, frame[1], codes_html, frame[2]]
 
 
 def _hri(found: Page, scanned: Scanned) -> str | None:
