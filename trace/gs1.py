@@ -93,6 +93,7 @@ def gtin_check_digit(data_digits: str) -> int:
     return gs1_standard_check_digit(data_digits)
 
 
+@functools.lru_cache(maxsize=4096)  # a resolver sees the same few GTINs all day; a wrong one raises, uncached
 def _require_check_digit(gtin: str) -> None:
     expected = gtin_check_digit(gtin[:-1])
     if int(gtin[-1]) != expected:

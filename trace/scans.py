@@ -170,7 +170,10 @@ class ScanLog:
         self.limit = limit
         self._lock = threading.Lock()
         self._pending: list[dict[str, Any]] = []
-        self._writing: list[dict[str, Any]] = []
+        # (time, IP hash) of the scans by people waiting, by serial, and of those being written: what a unit's count
+        # adds to the database's.
+        self._pending_units: dict[str, list[tuple[datetime, str]]] = {}
+        self._writing_units: dict[str, list[tuple[datetime, str]]] = {}
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -181,6 +184,8 @@ class ScanLog:
                           len(self._pending))  # fmt: skip
                 return
             self._pending.append(row)
+            if row["serial"] is not None and row["device"] is not DeviceClass.BOT:
+                self._pending_units.setdefault(row["serial"], []).append((row["scanned_at"], row["ip_hash"]))
             if self._thread is None and self.interval > 0:
                 self._thread = threading.Thread(target=self._run, name="scan-log", daemon=True)
                 self._thread.start()
@@ -192,20 +197,18 @@ class ScanLog:
         return self.unwritten_of([serial])[serial]
 
     def unwritten_of(self, serials: Iterable[str]) -> dict[str, list[tuple[datetime, str]]]:
-        """unwritten() of several units, in one pass over what waits."""
-        found: dict[str, list[tuple[datetime, str]]] = {serial: [] for serial in serials}
+        """unwritten() of several units."""
         with self._lock:
-            for row in (*self._writing, *self._pending):
-                of_unit = found.get(row["serial"])
-                if of_unit is not None and row["device"] is not DeviceClass.BOT:
-                    of_unit.append((row["scanned_at"], row["ip_hash"]))
-        return found
+            return {
+                serial: [*self._writing_units.get(serial, ()), *self._pending_units.get(serial, ())]
+                for serial in serials
+            }
 
     def flush(self) -> int:
         """Write what gathered, in one transaction; the number of scans written."""
         with self._lock:
             rows, self._pending = self._pending, []
-            self._writing = rows
+            self._writing_units, self._pending_units = self._pending_units, {}
         if not rows:
             return 0
         try:
@@ -217,7 +220,7 @@ class ScanLog:
             return 0
         finally:
             with self._lock:
-                self._writing = []
+                self._writing_units = {}
 
     def close(self) -> None:
         """Stop the thread and write what is left."""
