@@ -1,10 +1,13 @@
 """Building test data through the domain rules, the same way real input arrives."""
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from trace import batches, organizations, points, products, users
@@ -104,3 +107,26 @@ def login(client: TestClient, login_name: str) -> TestClient:
     response = client.post("/api/v1/auth/login", json={"login": login_name, "password": PASSWORD})
     assert response.status_code == 200, response.text
     return client
+
+
+@contextmanager
+def scan_writes_refused(conn: Connection) -> Iterator[None]:
+    """The database refuses every new scan, as a full disk would: a trigger, inside the test's transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE FUNCTION refuse_scan() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_scan BEFORE INSERT ON scans FOR EACH ROW EXECUTE FUNCTION refuse_scan()"
+        )
+    else:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_scan BEFORE INSERT ON scans BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("DROP TRIGGER refuse_scan" + (" ON scans" if conn.dialect.name == "postgresql" else ""))
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP FUNCTION refuse_scan()")

@@ -114,7 +114,8 @@ def ip_hash(ip: str | None, salt: bytes) -> str:
     return hmac.new(salt, (ip or "").encode(), hashlib.sha256).hexdigest()[:32]
 
 
-_INSERT = Scan.__table__.insert()
+_ROW = ("scanned_at", "batch_id", "serial", "code", "lang", "device", "ip_hash")
+_INSERT = DriverStatement(Scan.__table__.insert().inline().values({key: bindparam(key) for key in _ROW}))
 
 
 def scan_row(
@@ -146,7 +147,7 @@ def write(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-    conn.execute(_INSERT, list(rows))
+    _INSERT.many(conn.connection.dbapi_connection, conn.dialect, rows)
 
 
 def record(session: Session, **values: Any) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, delete, event, func, literal, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests import factories
@@ -181,27 +181,19 @@ def test_with_interval_zero_each_scan_is_written_as_it_is_added(
 def test_a_failure_to_write_is_logged_not_raised_and_the_scans_are_dropped(
     sessions: sessionmaker[Session], connection: Connection, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO SCANS"):
-            raise conn.dialect.loaded_dbapi.OperationalError("disk full")
+    with factories.scan_writes_refused(connection), caplog.at_level(logging.ERROR, logger="trace.scans"):
+        at_once = ScanLog(sessions, interval=0)
+        at_once.add(_row("lost-1", serial="X1"))  # must not raise
+        assert at_once.unwritten("X1") == []
+        assert at_once.flush() == 0
 
-    event.listen(connection, "before_cursor_execute", refuse)
-    try:
-        with caplog.at_level(logging.ERROR, logger="trace.scans"):
-            at_once = ScanLog(sessions, interval=0)
-            at_once.add(_row("lost-1", serial="X1"))  # must not raise
-            assert at_once.unwritten("X1") == []
-            assert at_once.flush() == 0
-
-            gathered = ScanLog(sessions, interval=LONG)
-            gathered.add(_row("lost-2", serial="X1"))
-            gathered.add(_row("lost-3", serial="X1"))
-            assert len(gathered.unwritten("X1")) == 2
-            assert gathered.flush() == 0  # none written
-            assert gathered.unwritten("X1") == []
-            gathered.close()
-    finally:
-        event.remove(connection, "before_cursor_execute", refuse)
+        gathered = ScanLog(sessions, interval=LONG)
+        gathered.add(_row("lost-2", serial="X1"))
+        gathered.add(_row("lost-3", serial="X1"))
+        assert len(gathered.unwritten("X1")) == 2
+        assert gathered.flush() == 0  # none written
+        assert gathered.unwritten("X1") == []
+        gathered.close()
 
     failures = [r for r in caplog.records if "could not record a scan" in r.getMessage()]
     assert [r.getMessage() for r in failures] == [
@@ -210,7 +202,7 @@ def test_a_failure_to_write_is_logged_not_raised_and_the_scans_are_dropped(
     ]
     for record in failures:
         assert record.levelno == logging.ERROR
-        assert record.exc_info is not None and isinstance(record.exc_info[1], OperationalError)
+        assert record.exc_info is not None and isinstance(record.exc_info[1], DBAPIError)
     assert connection.execute(select(func.count()).select_from(SCANS)).scalar_one() == 0
     # The failed transaction was rolled back cleanly: the same sessions write the next scan.
     ScanLog(sessions, interval=0).add(_row("kept", serial="X1"))

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.factories import scan_writes_refused
 from tests.web.test_public_page import PHONE, new_gtin, showcase, text_of
 from trace import scans
 from trace.lookup import Key, Missing, Page
@@ -136,18 +137,8 @@ def test_a_failed_recording_still_gives_the_page_and_is_logged(
     db: Session, client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     s = showcase(db)
-    bind = db.connection()
-
-    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO SCANS"):
-            raise conn.dialect.loaded_dbapi.OperationalError("disk full")
-
-    event.listen(bind, "before_cursor_execute", refuse)
-    try:
-        with caplog.at_level(logging.ERROR):
-            response = client.get(s.unit_path(), headers={"user-agent": PHONE})
-    finally:
-        event.remove(bind, "before_cursor_execute", refuse)
+    with scan_writes_refused(db.connection()), caplog.at_level(logging.ERROR):
+        response = client.get(s.unit_path(), headers={"user-agent": PHONE})
     assert response.status_code == 200
     assert "Hạt dẻ Trùng Khánh" in response.text and "Đây là lần đầu tiên mã này được quét." in response.text
     assert recorded(db) == []
