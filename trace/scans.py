@@ -10,7 +10,7 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -298,10 +298,10 @@ class UnitCount:
     rule: CopyRule
     now: datetime
     unwritten: Sequence[tuple[datetime, str]] = ()
+    since: datetime = field(init=False)  # a scan is recent from then on
 
-    @property
-    def since(self) -> datetime:
-        return self.now - timedelta(days=self.rule.days)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "since", self.now - timedelta(days=self.rule.days))
 
     def _recent_networks(self) -> set[str]:
         return {ip for at, ip in self.unwritten if at >= self.since}

@@ -83,8 +83,9 @@ class LanguageMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        query = scope.get("query_string", b"")
         lang = negotiate(
-            QueryParams(scope.get("query_string", b"")).get("lang"),
+            QueryParams(query).get("lang") if query else None,
             cookie_parser(headers.get("cookie", "")).get("lang"),
             headers.get("accept-language"),
         )

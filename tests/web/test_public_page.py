@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
 from tests import factories
 from trace import batches, certifications, events, gs1, labelruns, products
@@ -18,6 +19,7 @@ from trace.certifications import Certification, CertificationIn, CertKind, Chang
 from trace.events import BizStep, EventIn
 from trace.labelruns import LabelRunIn
 from trace.products import OcopGroup, Product, ProductIn
+from web.compression import STORED_BELOW, Deflated, html_response
 
 BASE = "https://trace.example.vn"  # the test settings' public_base_url
 VN = timezone(timedelta(hours=7))
@@ -326,6 +328,20 @@ def test_the_gzipped_page_is_one_valid_gzip_stream_of_the_page(db: Session, clie
     with client.stream("GET", s.unit_path(1), headers={"accept-encoding": "gzip"}) as response:
         page = gzip.decompress(b"".join(response.iter_raw())).decode()
     assert f"(21){s.serials[1]}" in text_of(page) and "</html>" in page
+
+
+def test_kept_empty_short_and_long_pieces_make_one_gzip_stream() -> None:
+    """A scan's own pieces: nothing (a batch has no unit count), a short one sent as it is (a stored block) and a
+    long one deflated, between pieces compressed once and kept."""
+    short, long = "<p>Quét lần đầu.</p>", "<dl>" + "<dt>Lô</dt><dd>HD-2610</dd>" * 40 + "</dl>"
+    kept = [Deflated("<html><body>" + "<p>Hạt dẻ Trùng Khánh</p>" * 30), Deflated("<footer></footer></body></html>")]
+    request = Request({"type": "http", "headers": [(b"accept-encoding", b"gzip")]})
+    response = html_response(request, [kept[0], "", short, long, kept[1]], {})
+    assert response.headers["content-encoding"] == "gzip"
+    whole = kept[0].data + short.encode() + long.encode() + kept[1].data
+    assert gzip.decompress(response.body) == whole
+    assert short.encode() in response.body and long.encode() not in response.body
+    assert len(short.encode()) < STORED_BELOW <= len(long.encode())
 
 
 def test_unknown_and_malformed_codes_get_a_helpful_page(db: Session, client: TestClient) -> None:

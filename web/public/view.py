@@ -152,6 +152,8 @@ def shared(lang: str) -> dict[str, Any]:
 
 
 def remember_language(request: Request, response: HTMLResponse) -> None:
+    if not request.scope.get("query_string"):
+        return  # no ?lang= to remember
     chosen = request.query_params.get("lang")
     if chosen in LANGUAGES and request.cookies.get("lang") != chosen:
         response.set_cookie(
