@@ -5,9 +5,9 @@ The other pages keep GZipMiddleware, which passes a response already encoded thr
 A scan page is mostly its kept frame (web/public/scan.py), the same for every scan of a batch: the frame's pieces are
 compressed once (Deflated) and each scan compresses only its own; one shorter than STORED_BELOW goes as it is, in a
 stored block, for five bytes: a unit's count (about 200 bytes) deflates to 130-200 at the CPU cost of a whole page.
-One gzip stream may hold deflate blocks compressed
-apart (RFC 1951 blocks follow one another; none refers back past its own start), so the pieces are sent one after
-the other between gzip's header and trailer (RFC 1952), whose CRC-32 covers the whole text."""
+One gzip stream may hold deflate blocks compressed apart (RFC 1951 blocks follow one another; none refers back past
+its own start), so the pieces are sent one after the other between gzip's header and trailer (RFC 1952), whose
+CRC-32 covers the whole text."""
 
 import struct
 from collections.abc import Sequence
