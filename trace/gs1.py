@@ -131,9 +131,9 @@ class _Cset82Rule:
     def check(self, value: str) -> str:
         if not value:
             raise InvalidInput(self.empty, field=self.field, ai=self.ai)
-        for char in value:
-            if char not in CSET_82:
-                raise InvalidInput(self.bad_char, field=self.field, ai=self.ai, char=_show(char))
+        if not CSET_82.issuperset(value):  # one pass in C; the loop only to name the character
+            char = next(char for char in value if char not in CSET_82)
+            raise InvalidInput(self.bad_char, field=self.field, ai=self.ai, char=_show(char))
         if len(value) > self.max_length:
             raise InvalidInput(self.too_long, field=self.field, ai=self.ai, max=self.max_length)
         return value
@@ -354,6 +354,8 @@ _NO_KEY = N_("No GS1 key found: the path should be /01/ and a 14-digit GTIN, the
 
 
 def _require_uri_characters(text: str) -> None:
+    if _URI_CHARACTERS.issuperset(text):
+        return
     for char in text:
         if char not in _URI_CHARACTERS:
             raise Gs1SyntaxError(
