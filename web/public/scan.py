@@ -6,7 +6,8 @@ This is the hot path, served on the event loop. A scan reads, on a driver connec
 version, the kept page's check (trace.pagecache) and for a unit code its count. The scans waiting in the process are
 read together (web.batched): on PostgreSQL in a thread, one statement for all; on SQLite on the event loop, one short
 statement each. The scan itself goes to the process's scan log (trace.scans), which writes many at a time. The page's
-frame is rendered and compressed once per language and kept with the page; a scan renders only its own two parts."""
+frame is rendered and compressed once per language and kept with the page; a scan writes only its own two parts
+(web/public/scan_parts.py)."""
 
 import logging
 from collections.abc import Sequence
