@@ -113,20 +113,19 @@ def login(client: TestClient, login_name: str) -> TestClient:
 def scan_writes_refused(conn: Connection) -> Iterator[None]:
     """The database refuses every new scan, as a full disk would: a trigger, inside the test's transaction."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
+        create = [
             "CREATE FUNCTION refuse_scan() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
-        )
-        conn.exec_driver_sql(
-            "CREATE TRIGGER refuse_scan BEFORE INSERT ON scans FOR EACH ROW EXECUTE FUNCTION refuse_scan()"
-        )
+            "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
+            "CREATE TRIGGER refuse_scan BEFORE INSERT ON scans FOR EACH ROW EXECUTE FUNCTION refuse_scan()",
+        ]
+        drop = ["DROP TRIGGER refuse_scan ON scans", "DROP FUNCTION refuse_scan()"]
     else:
-        conn.exec_driver_sql(
-            "CREATE TRIGGER refuse_scan BEFORE INSERT ON scans BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-        )
+        create = ["CREATE TRIGGER refuse_scan BEFORE INSERT ON scans BEGIN SELECT RAISE(ABORT, 'disk full'); END"]
+        drop = ["DROP TRIGGER refuse_scan"]
+    for statement in create:
+        conn.exec_driver_sql(statement)
     try:
         yield
     finally:
-        conn.exec_driver_sql("DROP TRIGGER refuse_scan" + (" ON scans" if conn.dialect.name == "postgresql" else ""))
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("DROP FUNCTION refuse_scan()")
+        for statement in drop:
+            conn.exec_driver_sql(statement)

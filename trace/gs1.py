@@ -79,12 +79,21 @@ def _show(char: str) -> str:
 # --- GTIN -------------------------------------------------------------------------------------------------------
 
 
+def _first_outside(text: str, allowed: frozenset[str]) -> str | None:
+    """The first character of ``text`` not in ``allowed``; the usual answer, none, found in one pass in C."""
+    if allowed.issuperset(text):
+        return None
+    return next(char for char in text if char not in allowed)
+
+
+_DIGITS = frozenset(string.digits)  # not str.isdigit(): it accepts "٣" and "³"
+
+
 def _require_digits(value: str) -> None:
     if not value:
         raise InvalidInput("GTIN is empty", field="gtin")
-    for char in value:
-        if char not in string.digits:  # not str.isdigit(): it accepts "٣" and "³"
-            raise InvalidInput("GTIN cannot contain {char}: use the digits 0-9", field="gtin", char=_show(char))
+    if (char := _first_outside(value, _DIGITS)) is not None:
+        raise InvalidInput("GTIN cannot contain {char}: use the digits 0-9", field="gtin", char=_show(char))
 
 
 def gtin_check_digit(data_digits: str) -> int:
@@ -131,8 +140,7 @@ class _Cset82Rule:
     def check(self, value: str) -> str:
         if not value:
             raise InvalidInput(self.empty, field=self.field, ai=self.ai)
-        if not CSET_82.issuperset(value):  # one pass in C; the loop only to name the character
-            char = next(char for char in value if char not in CSET_82)
+        if (char := _first_outside(value, CSET_82)) is not None:
             raise InvalidInput(self.bad_char, field=self.field, ai=self.ai, char=_show(char))
         if len(value) > self.max_length:
             raise InvalidInput(self.too_long, field=self.field, ai=self.ai, max=self.max_length)
@@ -208,10 +216,9 @@ def _application_identifier(code: str) -> GS1ApplicationIdentifier | None:
 def _check_attribute_value(ai: str, value: str) -> None:
     if not value:
         raise InvalidInput("({ai}) has no value", field="attributes", ai=ai)
-    for char in value:
-        # biip's patterns use \d, which matches "٣": keep to CSET 82, which holds every AI character set.
-        if char not in CSET_82:
-            raise InvalidInput("({ai}) cannot contain {char}", field="attributes", ai=ai, char=_show(char))
+    # biip's patterns use \d, which matches "٣": keep to CSET 82, which holds every AI character set.
+    if (char := _first_outside(value, CSET_82)) is not None:
+        raise InvalidInput("({ai}) cannot contain {char}", field="attributes", ai=ai, char=_show(char))
     try:
         GS1ElementString.parse(ai + value)
     except ParseError:
@@ -354,13 +361,10 @@ _NO_KEY = N_("No GS1 key found: the path should be /01/ and a 14-digit GTIN, the
 
 
 def _require_uri_characters(text: str) -> None:
-    if _URI_CHARACTERS.issuperset(text):
-        return
-    for char in text:
-        if char not in _URI_CHARACTERS:
-            raise Gs1SyntaxError(
-                "The link cannot contain {char}; it must be percent-encoded", field="uri", char=_show(char)
-            )
+    if (char := _first_outside(text, _URI_CHARACTERS)) is not None:
+        raise Gs1SyntaxError(
+            "The link cannot contain {char}; it must be percent-encoded", field="uri", char=_show(char)
+        )
 
 
 def _find_primary_key(segments: list[str]) -> int:
