@@ -3,7 +3,7 @@ products by stars and by commune, scans per day. Each figure is a small table (c
 so the same data feeds the page, the SVG chart and the CSV export."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, Date, cast, distinct, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from trace.access import Caller
 from trace.audit import AuditEntry
 from trace.batches import Batch
 from trace.certifications import Certification, CertKind
+from trace.db import VIETNAM_TIME
 from trace.errors import Forbidden
 from trace.labelruns import LabelSerial, parse_short_code
 from trace.organizations import Organization, OrgStatus, visible_orgs
@@ -22,7 +23,6 @@ from trace.text import fold
 from trace.users import User
 
 # Figures are counted by the day as people in the province live it, not by the UTC day.
-LOCAL = timezone(timedelta(hours=7))
 MAX_DAYS = 366
 
 
@@ -130,9 +130,9 @@ def scans_per_day(
     """People's scans (bots left out) per local day over the last ``days`` days, every day listed even at zero.
     The authority counts every scan, also of codes that match nothing (possible fakes); others their own codes."""
     days = max(1, min(days, MAX_DAYS))
-    today = today or datetime.now(LOCAL).date()
+    today = today or datetime.now(VIETNAM_TIME).date()
     first = today - timedelta(days=days - 1)
-    since = datetime.combine(first, time(), LOCAL)
+    since = datetime.combine(first, time(), VIETNAM_TIME)
     day = _local_day(session)
     stmt = select(day, func.count()).where(Scan.scanned_at >= since, Scan.device != DeviceClass.BOT)
     if organization_id is not None or not caller.sees_everything:

@@ -3,7 +3,7 @@ engines and sessions."""
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -54,6 +54,10 @@ def enum_type(enum_cls: type[StrEnum], length: int) -> SAEnum:
         length=length,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+# Vietnam has kept UTC+7 all year since 1975: a fixed offset, no time zone database needed.
+VIETNAM_TIME = timezone(timedelta(hours=7))
 
 
 def utcnow() -> datetime:

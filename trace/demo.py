@@ -4,7 +4,7 @@ Producers, tax codes, GTINs and decision numbers are illustrative (GTINs carry v
 Vietnamese prefix 893); communes are the province's post-2025 communes, with the former district as a label."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from trace import batches, certifications, events, gs1, organizations, points, p
 from trace.access import Caller, Role
 from trace.batches import Batch, BatchIn, BatchInputIn
 from trace.certifications import CertificationIn, CertKind, ChangeKind, RenewalIn
+from trace.db import VIETNAM_TIME
 from trace.events import BizStep, EventIn
 from trace.organizations import OrganizationIn, OrgKind, OrgStatus
 from trace.points import CommuneIn, TracePointIn
@@ -22,7 +23,6 @@ from trace.users import UserIn
 
 PROVINCE = "Cao Bằng"
 DEMO_PASSWORD = "ocop-demo-2026"
-VN = timezone(timedelta(hours=7))
 SYSTEM = Caller(role=Role.ADMIN, login="demo")
 
 
@@ -491,7 +491,7 @@ def load(session: Session, today: date | None = None) -> list[Batch]:
             b.id,
             EventIn(
                 biz_step=step,
-                occurred_at=datetime(when.year, when.month, when.day, hour, tzinfo=VN),
+                occurred_at=datetime(when.year, when.month, when.day, hour, tzinfo=VIETNAM_TIME),
                 place_name=place,
                 description=text,
             ),

@@ -42,7 +42,7 @@ from trace import audit, batches, events, gs1
 from trace.access import Caller, target_org
 from trace.batches import Batch, BatchStatus
 from trace.certifications import Certification, ChangeKind
-from trace.db import Base, UTCDateTime, utcnow
+from trace.db import VIETNAM_TIME, Base, UTCDateTime, utcnow
 from trace.errors import Conflict, InvalidInput, NotFound
 from trace.events import CBV_STANDARD_STEPS, BatchEvent, BizStep, EventIn
 from trace.organizations import Organization, get_writable, visible_orgs
@@ -51,7 +51,6 @@ from trace.products import Product
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 MEDIA_TYPE = "application/ld+json"
 SCHEMA_PATH = Path(__file__).with_name("epcis_schema.json")
-VN_OFFSET = timezone(timedelta(hours=7))
 MAX_EVENTS = 1000
 MAX_PROBLEMS = 100
 # The lot comes into being at the first of these steps: a crop lot from planting, a processed one from processing.
@@ -284,7 +283,7 @@ def _batch_events(session: Session, batch: Batch, base: str) -> list[dict[str, A
             {
                 "type": "ObjectEvent",
                 "eventID": _event_id(base, "recall", batch.id),
-                "eventTime": batch.recalled_at.astimezone(VN_OFFSET).isoformat(),
+                "eventTime": batch.recalled_at.astimezone(VIETNAM_TIME).isoformat(),
                 "eventTimeZoneOffset": "+07:00",
                 "action": "OBSERVE",
                 "quantityList": [{"epcClass": lot}],
@@ -317,7 +316,7 @@ def _transformation(session: Session, batch: Batch, base: str, lot: str, first: 
     if first is not None:
         when, offset = first.local_time, first.tz_offset_minutes
     else:
-        when, offset = datetime.combine(batch.production_date, time(), VN_OFFSET), 7 * 60
+        when, offset = datetime.combine(batch.production_date, time(), VIETNAM_TIME), 7 * 60
     event: dict[str, Any] = {
         "type": "TransformationEvent",
         "eventID": _event_id(base, "transformation", batch.id),

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from tests.web.console_support import field_errors, log_in, post
-from trace import certifications, dashboard, products, scans
+from trace import certifications, products, scans
 from trace.access import Role
 from trace.certifications import CertificationIn, CertKind
+from trace.db import VIETNAM_TIME
 from trace.organizations import OrgStatus
 from trace.products import OcopGroup, ProductIn
 from trace.scans import DeviceClass
@@ -127,7 +128,7 @@ def test_figures_and_their_csv(db: Session, authority: TestClient) -> None:
     _ocop(db, hoa_an, 3, today - timedelta(days=30), OcopGroup.FOOD)
     _ocop(db, hoa_an, 5, today - timedelta(days=4 * 365), OcopGroup.FOOD)  # expired: not counted
     batch = factories.batch(db, hoa_an, factories.product(db, hoa_an))
-    now = datetime.now(dashboard.LOCAL)
+    now = datetime.now(VIETNAM_TIME)
     for days in (0, 0, 1, 40):
         scans.record(
             db, code="c", lang="vi", device=DeviceClass.MOBILE, ip_digest="n", batch_id=batch.id,

@@ -5,7 +5,7 @@ import gzip
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
@@ -16,13 +16,13 @@ from tests import factories
 from trace import batches, certifications, events, gs1, labelruns, products
 from trace.batches import Batch, BatchIn, BatchInputIn
 from trace.certifications import Certification, CertificationIn, CertKind, ChangeKind, RenewalIn
+from trace.db import VIETNAM_TIME
 from trace.events import BizStep, EventIn
 from trace.labelruns import LabelRunIn
 from trace.products import OcopGroup, Product, ProductIn
 from web.compression import STORED_BELOW, Deflated, html_response
 
 BASE = "https://trace.example.vn"  # the test settings' public_base_url
-VN = timezone(timedelta(hours=7))
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
 _numbers = itertools.count(1)
 
@@ -137,14 +137,14 @@ def showcase(db: Session, lot: str = "HD-2610") -> Showcase:
     ]:
         event = events.add(
             db, caller, batch.id,
-            EventIn(biz_step=step, occurred_at=datetime(day.year, day.month, day.day, hour, tzinfo=VN),
+            EventIn(biz_step=step, occurred_at=datetime(day.year, day.month, day.day, hour, tzinfo=VIETNAM_TIME),
                     place_name=place, description=text),
         )  # fmt: skip
     events.add_photo(db, caller, event.id, "cd/packing.jpg", "image/jpeg")
     batches.publish(db, caller, batch.id)
     events.add(
         db, caller, batch.id,
-        EventIn(biz_step=BizStep.PACKING, occurred_at=datetime(day.year, day.month, day.day, 16, tzinfo=VN),
+        EventIn(biz_step=BizStep.PACKING, occurred_at=datetime(day.year, day.month, day.day, 16, tzinfo=VIETNAM_TIME),
                 place_name="Kho HTX", description="Đóng túi 1 kg (sửa giờ)", corrects_id=event.id),
     )  # fmt: skip
     run, _ = labelruns.create(db, caller, batch.id, LabelRunIn(count=3, layout="a4"), f"run-{lot}", BASE)
@@ -243,7 +243,7 @@ def test_a_recalled_batch_shows_a_red_banner_at_the_top(db: Session, client: Tes
     words = text_of(html[banner : html.index("</section>", banner)])
     assert "Lô hàng này đã bị thu hồi" in words
     assert "Phát hiện nấm mốc ở một số túi" in words
-    assert f"{datetime.now(UTC).astimezone(VN):%d/%m/%Y}" in words
+    assert f"{datetime.now(UTC).astimezone(VIETNAM_TIME):%d/%m/%Y}" in words
     assert "Không sử dụng sản phẩm này." in words
     # The product-level code (GTIN only) lists the recalled lot for comparison with the package.
     product_page = text_of(client.get(f"/01/{s.product.gtin}").text)

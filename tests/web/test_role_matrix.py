@@ -4,7 +4,7 @@ is for get it. The routes come from the application itself, so a new page withou
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,6 +18,7 @@ from tests.web.console_support import log_in, png, png_file, token
 from trace import certifications, events, labelruns, storage
 from trace.access import Role
 from trace.certifications import CertificationIn, CertKind
+from trace.db import VIETNAM_TIME
 from trace.events import BizStep, EventIn
 from trace.labelruns import LabelRunIn
 from web.settings import Settings
@@ -132,9 +133,6 @@ def test_every_console_route_has_a_row(app: FastAPI) -> None:
     assert console_routes(app) == set(MATRIX)
 
 
-VN = timezone(timedelta(hours=7))
-
-
 def _records(db: Session, owner: factories.Producer, settings: Settings) -> dict[str, Any]:
     product = factories.product(db, owner)
     cert = certifications.create(
@@ -147,7 +145,10 @@ def _records(db: Session, owner: factories.Producer, settings: Settings) -> dict
     published = factories.batch(db, owner, product)
     draft = factories.batch(db, owner, product, publish=False)
     event = events.add(
-        db, owner.caller, draft.id, EventIn(biz_step=BizStep.PACKING, occurred_at=datetime(2026, 10, 2, 8, tzinfo=VN))
+        db,
+        owner.caller,
+        draft.id,
+        EventIn(biz_step=BizStep.PACKING, occurred_at=datetime(2026, 10, 2, 8, tzinfo=VIETNAM_TIME)),
     )
     run, _ = labelruns.create(
         db, owner.caller, published.id, LabelRunIn(count=2, layout="a4-3x8"), f"k-{owner.org.id}", "https://t.vn"

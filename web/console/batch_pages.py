@@ -1,6 +1,6 @@
 """Workspace pages for production: batches, their events (with photos), publishing and recalling."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from trace import batches, events
 from trace.batches import Batch, BatchIn, BatchStatus, RecallIn
+from trace.db import VIETNAM_TIME
 from trace.errors import NotFound
 from trace.events import BizStep, EventIn
 from web import forms
@@ -31,7 +32,6 @@ EVENT_FIELDS = (
     "biz_step", "occurred_at", "tz_offset", "place_name", "place_commune", "place_gln", "description", "actor",
     "corrects_id",
 )  # fmt: skip
-VN = timezone(timedelta(hours=7))
 
 
 def _batch_form_values(batch: Batch) -> dict[str, str]:
@@ -68,7 +68,7 @@ def register(router: APIRouter, WS: Any) -> None:
     def new_batch(request: Request, db: Db, ws: WS) -> HTMLResponse:
         values = {
             "product_id": request.query_params.get("product_id", ""),
-            "production_date": datetime.now(VN).date().isoformat(),
+            "production_date": datetime.now(VIETNAM_TIME).date().isoformat(),
             "origin_commune": ws.org.commune,
             "origin_province": ws.org.province,
         }
@@ -176,7 +176,7 @@ def register(router: APIRouter, WS: Any) -> None:
     @router.get("/batches/{batch_id}/events/new")
     def new_event(batch_id: Id, request: Request, db: Db, ws: WS) -> HTMLResponse:
         batch = ws.batch(db, batch_id)
-        now = datetime.now(VN).strftime("%Y-%m-%dT%H:%M")
+        now = datetime.now(VIETNAM_TIME).strftime("%Y-%m-%dT%H:%M")
         return _event_form(request, db, ws, batch, Form({"occurred_at": now, "tz_offset": "+07:00"}))
 
     @router.post("/batches/{batch_id}/events/new")

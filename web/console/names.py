@@ -1,20 +1,19 @@
 """What each stored code (an enum value) is called on the pages, as message ids translated per request."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from trace.access import Role
 from trace.batches import BatchStatus
 from trace.certifications import CertKind, CertStatus, ChangeKind
+from trace.db import VIETNAM_TIME
 from trace.events import BizStep
 from trace.organizations import OrgKind, OrgStatus
 from trace.products import OcopGroup
 from trace.reports import ReportKind
 from trace.verification import Decision
 from web.i18n import N_, gettext
-
-VN = timezone(timedelta(hours=7))
 
 # A list, not a dict: members of different enums with the same value ("other") compare equal.
 NAMES: list[tuple[StrEnum, str]] = [
@@ -104,7 +103,7 @@ def helpers(lang: str) -> dict[str, object]:
         return value.strftime("%d/%m/%Y") if value else ""
 
     def moment(value: datetime | None) -> str:
-        return value.astimezone(VN).strftime("%d/%m/%Y %H:%M") if value else ""
+        return value.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M") if value else ""
 
     def amount(value: Decimal | None) -> str:
         """A stored quantity as people write it: 200, 1,5 (a decimal comma in Vietnamese), never 2E+2."""

@@ -3,7 +3,7 @@ written the local way, the language switch's cookie, and the keyed hash that sta
 
 import hashlib
 import hmac
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from trace import scans
 from trace.certifications import CertKind, CertStatus, ChangeKind
+from trace.db import VIETNAM_TIME
 from trace.events import BizStep
 from trace.organizations import OrgKind
 from trace.products import OcopGroup
@@ -19,7 +20,6 @@ from trace.reports import ReportKind
 from web.i18n import LANGUAGES, N_
 from web.templating import render
 
-VIETNAM_TIME = timezone(timedelta(hours=7))
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "zh": "中文"}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
