@@ -4,6 +4,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,9 +22,9 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
     scan_salt: str = ""  # key of the IP hashes kept with scans and reports; derived from secret_key when empty
-    copied_label_scans: int = 10  # a unit code looks copied when scanned more than this many times ...
-    copied_label_networks: int = 5  # ... from more than this many networks (IP hashes) ...
-    copied_label_days: int = 30  # ... within this many days
+    copied_label_scans: int = Field(10, ge=0)  # a unit code looks copied when scanned more than this many times ...
+    copied_label_networks: int = Field(5, ge=0)  # ... from more than this many networks (IP hashes) ...
+    copied_label_days: int = Field(30, ge=1)  # ... within this many days, today (Vietnam's) included
     reports_per_hour: int = 5  # problem reports accepted from one network per hour
     # Threads that read scans' pages from the database, each all the scans waiting at a time (web/batched.py); 0 reads
     # them on the event loop. Unset: 0 on SQLite (its reads are short and in the process: measured on 2 cores, 0.83

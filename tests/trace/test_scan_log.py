@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests import factories
+from tests.conftest import BACKENDS, fresh_engine
 from trace import migrate, scans
 from trace.db import DriverStatement, make_engine, make_sessionmaker, read_only, transaction, utcnow
-from trace.scans import UNIT_COUNT_LIMIT, CopyRule, DeviceClass, Scan, ScanLog, UnitCount, UnitScans
+from trace.scans import UNIT_COUNT_LIMIT, CopyRule, DeviceClass, Scan, ScanLog, UnitCount, UnitScanDay, UnitScans
 
 SCANS = Scan.__table__
 LONG = 3600.0  # an interval the thread never reaches within a test: only flush() and close() write
@@ -246,10 +247,79 @@ def test_close_writes_what_waits_up_to_the_limit(
     assert any("could not record a scan of c" in r.getMessage() for r in caplog.records)
 
 
-# --- 6. UnitCount: the database's figures and the unwritten scans ------------------------------------------------
+# --- 6. the tally written with the scans --------------------------------------------------------------------------
+
+
+def _tally(db: Session, batch_id: int) -> list[tuple[Any, ...]]:
+    days = UnitScanDay.__table__.c
+    query = select(days.serial, days.day, days.ip_hash, days.scans, days.first_at).where(days.batch_id == batch_id)
+    return [tuple(row) for row in db.execute(query.order_by(days.serial, days.day, days.ip_hash))]
+
+
+def test_the_tally_counts_each_units_scans_by_people_by_vietnams_day_and_network(db: Session) -> None:
+    owner = factories.producer(db)
+    batch = factories.batch(db, owner, factories.product(db, owner))
+    evening = datetime(2026, 11, 19, 16, 59, tzinfo=UTC)  # 23:59 in Vietnam
+    midnight = datetime(2026, 11, 19, 17, 0, tzinfo=UTC)  # 00:00 on the 20th in Vietnam, the 19th in UTC
+
+    def row(serial: str | None, network: str, at: datetime, device: DeviceClass = DeviceClass.MOBILE) -> dict[str, Any]:
+        return _row("x", serial=serial, network=network, at=at, device=device, batch_id=batch.id if serial else None)
+
+    scans.write(db, [
+        row("S1", "a", evening), row("S1", "a", evening - timedelta(hours=3)), row("S1", "b", evening),
+        row("S1", "a", midnight), row("S2", "a", midnight),
+        row("S1", "bot", midnight, DeviceClass.BOT),  # bots count nowhere
+        row(None, "a", midnight),  # a code that is not registered: no unit
+    ])  # fmt: skip
+    assert _tally(db, batch.id) == [
+        ("S1", date(2026, 11, 19), "a", 2, evening - timedelta(hours=3)),
+        ("S1", date(2026, 11, 19), "b", 1, evening),
+        ("S1", date(2026, 11, 20), "a", 1, midnight),
+        ("S2", date(2026, 11, 20), "a", 1, midnight),
+    ]
+    # A later write adds to the rows it shares, and an earlier scan written late becomes the first.
+    scans.write(db, [row("S1", "a", midnight + timedelta(hours=1)), row("S1", "a", midnight - timedelta(seconds=1))])
+    assert _tally(db, batch.id)[0] == ("S1", date(2026, 11, 19), "a", 3, evening - timedelta(hours=3))
+    assert _tally(db, batch.id)[2] == ("S1", date(2026, 11, 20), "a", 2, midnight)
+    assert db.scalar(select(func.count()).select_from(SCANS)) == 9  # every scan kept as well
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_migration_tallies_the_scans_kept_before_it(backend: str, tmp_path: Path) -> None:
+    engine = fresh_engine(backend, tmp_path)
+    try:
+        migrate.downgrade(engine, "0006")
+        with transaction(make_sessionmaker(engine)) as session:
+            owner = factories.producer(session)
+            batch = factories.batch(session, owner, factories.product(session, owner))
+            at = datetime(2026, 11, 19, 17, 30, tzinfo=UTC)  # the 20th in Vietnam
+            rows = [
+                _row("x", serial=serial, network=network, at=at + timedelta(minutes=minutes), device=device,
+                     batch_id=batch.id)
+                for serial, network, minutes, device in (
+                    ("S1", "a", 5, DeviceClass.MOBILE), ("S1", "a", 0, DeviceClass.TABLET),
+                    ("S1", "b", -60, DeviceClass.DESKTOP), ("S1", "c", 0, DeviceClass.BOT),
+                )
+            ]  # fmt: skip
+            session.execute(SCANS.insert(), rows)
+            batch_id = batch.id
+        migrate.upgrade(engine)
+        with make_sessionmaker(engine)() as session:
+            assert _tally(session, batch_id) == [
+                ("S1", date(2026, 11, 19), "b", 1, at - timedelta(minutes=60)),
+                ("S1", date(2026, 11, 20), "a", 2, at),
+            ]
+    finally:
+        migrate.downgrade(engine, "base")  # on PostgreSQL the database the other tests share: left empty
+        migrate.upgrade(engine)
+        engine.dispose()
+
+
+# --- 7. UnitCount: the database's figures and the unwritten scans ------------------------------------------------
 
 RULE = CopyRule(scans=3, networks=2, days=7)
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # 19:00 in Vietnam: the window is the 14th to the 20th
+WINDOW_START = datetime(2026, 11, 13, 17, 0, tzinfo=UTC)  # 00:00 on the 14th in Vietnam
 FIRST_IN_DB = NOW - timedelta(days=40)
 
 
@@ -258,12 +328,13 @@ def _no_first_read() -> datetime | None:
 
 
 def _figures(total: int, first_at: datetime | None, recent: int, networks: int, known: int) -> tuple[Any, ...]:
-    return (total, first_at, recent, networks, known)
+    """Figures as the database gives them, of a unit whose tally has ``total`` days and networks or fewer."""
+    return (min(total, 1), total, first_at, recent, networks, known)
 
 
 def test_without_unwritten_scans_the_database_figures_stand() -> None:
     count = UnitCount(RULE, NOW)
-    assert count.params() == {"since": NOW - timedelta(days=7)} and count.networks() == []
+    assert count.params() == {"since": date(2026, 11, 14)} and count.networks == ()
     assert count.result(_figures(9, FIRST_IN_DB, 4, 3, 0), _no_first_read) == UnitScans(
         total=9, first_at=FIRST_IN_DB, recent=4, recent_networks=3, looks_copied=True
     )
@@ -275,25 +346,35 @@ def test_without_unwritten_scans_the_database_figures_stand() -> None:
 def test_unwritten_scans_add_to_the_database_figures() -> None:
     unwritten = [
         (NOW - timedelta(days=30), "old"),  # counts in the total only
-        (NOW - timedelta(days=7), "a"),  # exactly at the window's start: recent, as in the database's ">="
+        (WINDOW_START - timedelta(seconds=1), "late"),  # 23:59:59 on the 13th in Vietnam: not recent
+        (WINDOW_START, "a"),  # the window's first moment: recent, as in the database's ">="
         (NOW - timedelta(days=1), "c"),
         (NOW, "c"),
         (NOW, "d"),
     ]
     count = UnitCount(RULE, NOW, unwritten)
-    assert count.since == NOW - timedelta(days=7)
+    assert count.since == date(2026, 11, 14)
     # The database is asked which of the unwritten recent networks it has counted already.
-    assert count.networks() == ["a", "c", "d"]
-    assert count.params() == {"since": NOW - timedelta(days=7), "network_0": "a", "network_1": "c", "network_2": "d"}
+    assert count.networks == ("a", "c", "d")
+    assert count.params() == {"since": date(2026, 11, 14), "network_0": "a", "network_1": "c", "network_2": "d"}
+    assert count.params(5)["network_4"] == scans.NO_NETWORK
     # The database: 5 scans, 2 recent from networks a and b; of a, c and d it knows a.
     result = count.result(_figures(5, FIRST_IN_DB, 2, 2, 1), _no_first_read)
     assert result == UnitScans(
-        total=5 + 5,
+        total=5 + 6,
         first_at=FIRST_IN_DB,
         recent=2 + 4,
         recent_networks=4,  # a, b, c, d
         looks_copied=True,
     )
+
+
+def test_the_window_is_today_and_the_days_before_in_vietnam() -> None:
+    # One day: only today's scans, from 00:00 in Vietnam (17:00 UTC the day before).
+    today = UnitCount(CopyRule(scans=0, networks=0, days=1), NOW, [(WINDOW_START + timedelta(days=6), "a")])
+    assert today.since == date(2026, 11, 20) and today.networks == ("a",)
+    yesterday = UnitCount(today.rule, NOW, [(WINDOW_START + timedelta(days=6, seconds=-1), "a")])
+    assert yesterday.networks == () and yesterday.result(_figures(0, None, 0, 0, 0), _no_first_read).recent == 0
 
 
 def test_the_first_scan_is_the_earliest_of_database_and_memory() -> None:
@@ -328,7 +409,7 @@ def test_looks_copied_follows_the_rule_with_the_unwritten_scans(
 
 def _unit_figures(db: Session, batch_id: int, serial: str, count: UnitCount) -> Sequence[Any]:
     """As the scan reads them: on the driver's connection (DriverStatement)."""
-    figures = DriverStatement(select(*scans.unit_figures_bound(literal(batch_id), len(count.networks())).c))
+    figures = DriverStatement(select(*scans.unit_figures_bound(literal(batch_id), len(count.networks)).c))
     return figures.one(db.connection().connection, db.get_bind().dialect, {"serial": serial, **count.params()})
 
 
@@ -348,6 +429,7 @@ def test_counting_unwritten_scans_gives_what_counting_them_written_would(db: Ses
 
     scan("S1", "a", now - timedelta(days=20))
     scan("S1", "a", now - timedelta(days=1))
+    scan("S1", "a", now - timedelta(days=1, seconds=1))  # one day and network: one row of the tally
     scan("S1", "b", now - timedelta(hours=1))
     scan("S1", "bot", now - timedelta(days=90), DeviceClass.BOT)  # bots count nowhere
     scan("S2", "other", now - timedelta(days=60))  # another unit
@@ -357,7 +439,7 @@ def test_counting_unwritten_scans_gives_what_counting_them_written_would(db: Ses
     merged = UnitCount(RULE, now, unwritten)
     result = merged.result(_unit_figures(db, batch.id, "S1", merged), _no_first_read)
     assert result == UnitScans(
-        total=6, first_at=now - timedelta(days=30), recent=4, recent_networks=3, looks_copied=True
+        total=7, first_at=now - timedelta(days=30), recent=5, recent_networks=3, looks_copied=True
     )
 
     for at, network in unwritten:
@@ -367,28 +449,30 @@ def test_counting_unwritten_scans_gives_what_counting_them_written_would(db: Ses
     assert written.result(_unit_figures(db, batch.id, "S1", written), _no_first_read) == result
 
 
-def test_past_the_count_limit_the_first_scan_is_read_from_the_database(db: Session) -> None:
+def test_past_the_count_limit_the_latest_days_and_networks_are_counted_and_the_first_scan_read(db: Session) -> None:
     owner = factories.producer(db)
     batch = factories.batch(db, owner, factories.product(db, owner))
-    first = utcnow() - timedelta(days=400)
-    scans.record(db, code="x", lang="vi", device=DeviceClass.BOT, ip_digest="bot", batch_id=batch.id, serial="S1",
-                 at=first - timedelta(days=1))  # fmt: skip
-    scans.record(db, code="x", lang="vi", device=DeviceClass.MOBILE, ip_digest="a", batch_id=batch.id, serial="S1",
-                 at=first)  # fmt: skip
-    db.flush()
-    # The figures' first scan is the earliest of the latest UNIT_COUNT_LIMIT + 1 only.
-    capped = _figures(UNIT_COUNT_LIMIT + 1, NOW - timedelta(days=3), 0, 0, 0)
-    assert UnitCount(RULE, NOW).result(capped, _first_scan(db, batch.id, "S1")) == UnitScans(
-        total=UNIT_COUNT_LIMIT + 1, first_at=first, recent=0, recent_networks=0, looks_copied=False
-    )
-    with_memory = UnitCount(RULE, NOW, [(NOW, "c")]).result(capped, _first_scan(db, batch.id, "S1"))
-    assert with_memory.first_at == first and with_memory.total == UNIT_COUNT_LIMIT + 2
+    first = NOW - timedelta(days=400)
+
+    def row(network: str, at: datetime, device: DeviceClass = DeviceClass.MOBILE) -> dict[str, Any]:
+        return _row("x", serial="S1", network=network, at=at, device=device, batch_id=batch.id)
+
+    # The first day holds two networks, the second scan first; then a network a day, UNIT_COUNT_LIMIT more days.
+    earliest = [row("bot", first - timedelta(days=1), DeviceClass.BOT), row("b", first + timedelta(hours=1)),
+                row("a", first)]  # fmt: skip
+    later = [row(f"n{i}", first + timedelta(days=1 + i)) for i in range(UNIT_COUNT_LIMIT)]
+    scans.write(db, [*earliest, *later])
+    count = UnitCount(RULE, NOW, [(NOW, "c")])
+    figures = _unit_figures(db, batch.id, "S1", count)
+    assert figures[:2] == (UNIT_COUNT_LIMIT + 1, UNIT_COUNT_LIMIT + 1)  # one of the first day's rows left out
+    result = count.result(figures, _first_scan(db, batch.id, "S1"))
+    assert result.first_at == first and result.total == UNIT_COUNT_LIMIT + 2
     # At the limit itself the figures are whole: no second query, the figures' first scan stands.
-    whole = _figures(UNIT_COUNT_LIMIT, NOW - timedelta(days=3), 0, 0, 0)
+    whole = (UNIT_COUNT_LIMIT, UNIT_COUNT_LIMIT, NOW - timedelta(days=3), 0, 0, 0)
     assert UnitCount(RULE, NOW).result(whole, _no_first_read).first_at == NOW - timedelta(days=3)
 
 
-# --- 7. read_only on SQLite ---------------------------------------------------------------------------------------
+# --- 8. read_only on SQLite ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def test_a_unit_code_shows_how_often_and_since_when_it_was_scanned(db: Session, 
     assert f"This code has been scanned 2 times. First scan: {first_scan}." in words
     assert "This label may have been copied" not in words
     # The rule is written out in the page's words, with the configured numbers.
-    assert "more than 10 times from more than 5 different networks within 30 days" in words
+    assert "more than 10 times from more than 5 different networks within 30 days, today included" in words
     # Another unit of the same batch has its own count.
     other_unit = client.get(s.unit_path(1), headers={"accept-language": "en", "user-agent": PHONE})
     assert "first time" in text_of(other_unit.text)
@@ -119,7 +119,7 @@ def test_a_copied_label_is_flagged_by_the_configured_rule(db: Session, app: Fast
     words = text_of(client.get(s.unit_path(), headers={"accept-language": "en", "user-agent": PHONE}).text)
     assert "This label may have been copied" not in words
     assert "This code has been scanned 11 times" in words
-    assert "more than 4 times from more than 2 different networks within 7 days" in words
+    assert "more than 4 times from more than 2 different networks within 7 days, today included" in words
 
     for network in ("b", "c"):
         _scan(db, s.batch.id, s.serials[0], network)
@@ -127,7 +127,7 @@ def test_a_copied_label_is_flagged_by_the_configured_rule(db: Session, app: Fast
     words = text_of(response.text)
     assert '<section id="unit" class="warn" role="alert">' in response.text
     assert "This label may have been copied" in words
-    assert "In the last 7 days this code was scanned 8 times from 4 different networks." in words
+    assert "In the last 7 days, today included, this code was scanned 8 times from 4 different networks." in words
     # the other units of the batch are not affected
     other = text_of(client.get(s.unit_path(1), headers={"accept-language": "en"}).text)
     assert "This label may have been copied" not in other

@@ -21,7 +21,8 @@ from web.public.view import Fmt
 
 _COPIED = N_("This label may have been copied")
 _COPIED_FIGURES = N_(
-    "In the last %(days)s days this code was scanned %(scans)s times from %(networks)s different networks."
+    "In the last %(days)s days, today included, this code was scanned %(scans)s times from %(networks)s different "
+    "networks."
 )
 _COPIED_WHY = N_(
     "Each genuine package has its own code and is scanned by few people. When the same code turns up on many "
@@ -32,7 +33,7 @@ _FIRST_SCAN = N_("This is the first time this code has been scanned.")
 _SCANNED = N_("This code has been scanned %(count)s times. First scan: %(when)s.")
 _RULE = N_(
     "We warn of a copied label when its code is scanned more than %(scans)s times from more than %(networks)s "
-    "different networks within %(days)s days."
+    "different networks within %(days)s days, today included."
 )
 
 
