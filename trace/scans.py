@@ -391,12 +391,14 @@ class UnitCount:
     since: date = field(init=False)  # the first day whose scans are recent
     # The recent networks among the unwritten scans, in order: the database is asked which of them it has counted.
     networks: tuple[str, ...] = field(init=False)
+    recent: int = field(init=False)  # how many of the unwritten scans are recent
 
     def __post_init__(self) -> None:
         since = local_day(self.now) - timedelta(days=self.rule.days - 1)
+        recent = [ip for at, ip in self.unwritten if local_day(at) >= since]
         object.__setattr__(self, "since", since)
-        networks = sorted({ip for at, ip in self.unwritten if local_day(at) >= since})
-        object.__setattr__(self, "networks", tuple(networks))
+        object.__setattr__(self, "networks", tuple(sorted(set(recent))))
+        object.__setattr__(self, "recent", len(recent))
 
     def params(self, width: int | None = None) -> dict[str, Any]:
         """unit_figures_bound's parameters but the serial; ``width`` network parameters (at least as many as
@@ -413,7 +415,7 @@ class UnitCount:
         if self.unwritten:
             first_at = min(at for at in (first_at, *(at for at, _ in self.unwritten)) if at is not None)
             total += len(self.unwritten)
-            recent += sum(1 for at, _ in self.unwritten if local_day(at) >= self.since)
+            recent += self.recent
             networks += len(self.networks) - known
         return UnitScans(
             total=total,
