@@ -4,7 +4,7 @@ still the database's (trace.publication): a change anyone makes shows on the nex
 A scan then costs one small query (the version, and the batch that issued the scanned serial: stamp(), with more to
 read in the same statement) instead of the page's six. Units of a batch share one kept page: the serial is
 checked against it on every scan. The web layer keeps its rendering of a page beside it (Kept.rendered), so a kept
-page is rendered once per language."""
+page is rendered once per language and kind (a unit's page or the batch's)."""
 
 import threading
 from collections import OrderedDict
@@ -34,7 +34,7 @@ def stamp(serial: ColumnElement[Any], *also: Any) -> Select[Any]:
 @dataclass(slots=True)
 class Kept:
     page: Page
-    rendered: dict[str, Any] = field(default_factory=dict)  # the web layer's, by language
+    rendered: dict[Any, Any] = field(default_factory=dict)  # the web layer's, by language and kind of page
 
 
 class PageCache:
@@ -57,7 +57,7 @@ class PageCache:
         version, serial_batch = stamped[0], stamped[1]
         current = (version, today)
         by_batch = key.serial is not None and (key.lot is not None or key.public_code is not None)
-        shared = replace(key, serial=None) if by_batch else key
+        shared = Key(key.gtin, key.lot, None, key.public_code) if by_batch else key
         with self._lock:
             if self._stamp != current:
                 self._pages.clear()

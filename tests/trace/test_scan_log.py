@@ -284,6 +284,22 @@ def test_the_tally_counts_each_units_scans_by_people_by_vietnams_day_and_network
     assert db.scalar(select(func.count()).select_from(SCANS)) == 9  # every scan kept as well
 
 
+def test_a_write_of_any_number_of_scans_keeps_each_once_with_its_values(db: Session) -> None:
+    """On SQLite rows go in statements of 64, 16, 4 and 1 rows: 64 + 16 + 3 * 4 + 3 = 95 uses each size."""
+    owner = factories.producer(db)
+    batch = factories.batch(db, owner, factories.product(db, owner))
+    start = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    rows = [
+        _row(f"/c/{i}", serial=f"U{i % 40}", network=f"net-{i % 7}", at=start + timedelta(seconds=i), batch_id=batch.id)
+        for i in range(95)
+    ]
+    scans.write(db, rows)
+    kept = db.execute(select(SCANS.c.code, SCANS.c.serial, SCANS.c.ip_hash, SCANS.c.scanned_at).order_by(SCANS.c.id))
+    assert [tuple(row) for row in kept] == [(r["code"], r["serial"], r["ip_hash"], r["scanned_at"]) for r in rows]
+    assert sum(row[3] for row in _tally(db, batch.id)) == 95
+    assert len(_tally(db, batch.id)) == len({(r["serial"], r["ip_hash"]) for r in rows})  # all on one day
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_migration_tallies_the_scans_kept_before_it(backend: str, tmp_path: Path) -> None:
     engine = fresh_engine(backend, tmp_path)

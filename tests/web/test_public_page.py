@@ -20,7 +20,7 @@ from trace.db import VIETNAM_TIME
 from trace.events import BizStep, EventIn
 from trace.labelruns import LabelRunIn
 from trace.products import OcopGroup, Product, ProductIn
-from web.compression import STORED_BELOW, Deflated, html_response
+from web.compression import Deflated, html_response
 
 BASE = "https://trace.example.vn"  # the test settings' public_base_url
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
@@ -307,7 +307,8 @@ def test_a_typical_page_weighs_at_most_14_kb_compressed(db: Session, client: Tes
         assert body.count(b'class="cert ') >= 4 and body.count(b'<p class="when">') >= 4
         # What went over the wire: the page as sent, gzipped
         assert response.num_bytes_downloaded == int(response.headers["content-length"]) <= 14 * 1024
-        assert response.num_bytes_downloaded < len(body) / 2
+        # Compressed, though the scan's own parts (about 400 bytes) go stored (web/compression.py)
+        assert response.num_bytes_downloaded < len(body) * 0.55
         plain = client.get(path, headers={"accept-encoding": "identity", "user-agent": PHONE})
         assert "content-encoding" not in plain.headers and plain.num_bytes_downloaded == len(plain.content)
         assert plain.content.count(b'class="cert ') == body.count(b'class="cert ')
@@ -330,18 +331,18 @@ def test_the_gzipped_page_is_one_valid_gzip_stream_of_the_page(db: Session, clie
     assert f"(21){s.serials[1]}" in text_of(page) and "</html>" in page
 
 
-def test_kept_empty_short_and_long_pieces_make_one_gzip_stream() -> None:
-    """A scan's own pieces: nothing (a batch has no unit count), a short one sent as it is (a stored block) and a
-    long one deflated, between pieces compressed once and kept."""
-    short, long = "<p>Quét lần đầu.</p>", "<dl>" + "<dt>Lô</dt><dd>HD-2610</dd>" * 40 + "</dl>"
+def test_kept_pieces_and_a_scans_own_make_one_gzip_stream() -> None:
+    """A scan's own pieces: nothing (a batch has no unit count), a short one and one longer than a stored block
+    holds, sent as they are between pieces compressed once and kept."""
+    short, long = "<p>Quét lần đầu.</p>", "<dl>" + "<dt>Lô</dt><dd>HD-2610</dd>" * 3000 + "</dl>"
     kept = [Deflated("<html><body>" + "<p>Hạt dẻ Trùng Khánh</p>" * 30), Deflated("<footer></footer></body></html>")]
     request = Request({"type": "http", "headers": [(b"accept-encoding", b"gzip")]})
     response = html_response(request, [kept[0], "", short, long, kept[1]], {})
     assert response.headers["content-encoding"] == "gzip"
     whole = kept[0].data + short.encode() + long.encode() + kept[1].data
     assert gzip.decompress(response.body) == whole
-    assert short.encode() in response.body and long.encode() not in response.body
-    assert len(short.encode()) < STORED_BELOW <= len(long.encode())
+    assert len(long.encode()) > 0xFFFF and short.encode() in response.body
+    assert kept[0].data not in response.body  # the kept pieces deflated
 
 
 def test_unknown_and_malformed_codes_get_a_helpful_page(db: Session, client: TestClient) -> None:

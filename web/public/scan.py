@@ -139,27 +139,39 @@ async def _resolve(request: Request, scanned: Scanned, link_type: str | None) ->
 
 # Where the scan's own parts go in a page's kept frame. Every value a template shows is escaped, so these comments
 # can come only from page.html itself.
-_UNIT_SLOT, _CODES_SLOT = Markup("<!--unit-->"), Markup("<!--codes-->")
+_UNIT_SLOT, _CODES_SLOT, _REPORT_SLOT = Markup("<!--unit-->"), Markup("<!--codes-->"), Markup("<!--report-->")
 
 
 def _page_pieces(request: Request, found: Page, kept: Kept | None, scanned: Scanned, unit: UnitScans | None,
                  rule: CopyRule) -> list[str | Deflated]:  # fmt: skip
     """The page of what was scanned: the frame that every scan of the kept page shares, rendered and compressed once
-    per language, around the two parts that are this scan's own (its unit's count, its codes)."""
+    per language and kind (a unit's page or not), around the parts that are this scan's own (its unit's count, its
+    codes)."""
     lang = request.state.lang
+    is_unit = found.serial is not None
     rendered = kept.rendered if kept is not None else {}
-    frame: list[Deflated] | None = rendered.get(lang)
+    frame: list[Deflated] | None = rendered.get((lang, is_unit))
+    slots = (_UNIT_SLOT, _CODES_SLOT, _REPORT_SLOT) if is_unit else (_CODES_SLOT, _REPORT_SLOT)
     if frame is None:
         html = render_text(
             lang, "public/page.html", page=found, base=base(request), item_url=resolver.item_url,
-            unit_slot=_UNIT_SLOT, codes_slot=_CODES_SLOT, **shared(lang),
+            rule_note=scan_parts.rule_note(lang, rule), unit_slot=_UNIT_SLOT, codes_slot=_CODES_SLOT,
+            report_slot=_REPORT_SLOT, **shared(lang),
         )  # fmt: skip
-        top, rest = html.split(_UNIT_SLOT)
-        frame = [Deflated(top), *map(Deflated, rest.split(_CODES_SLOT))]
-        rendered[lang] = frame
-    unit_html = scan_parts.unit_part(lang, rule, found, unit)
-    codes_html = scan_parts.codes_part(lang, found, scanned, _hri(found, scanned))
-    return [frame[0], unit_html, frame[1], codes_html, frame[2]]
+        texts = [html]
+        for slot in slots:
+            texts[-1:] = texts[-1].split(slot)
+        if len(texts) != len(slots) + 1:
+            raise RuntimeError("page.html must hold each slot of the scan's own parts once")
+        frame = [Deflated(text) for text in texts]
+        rendered[(lang, is_unit)] = frame
+    own = [scan_parts.codes_part(lang, found, scanned, _hri(found, scanned)), scan_parts.report_part(scanned)]
+    if is_unit:
+        own.insert(0, scan_parts.unit_part(lang, rule, unit))
+    pieces: list[str | Deflated] = [frame[0]]
+    for part, rest in zip(own, frame[1:], strict=True):
+        pieces += [part, rest]
+    return pieces
 
 
 def _hri(found: Page, scanned: Scanned) -> str | None:
