@@ -100,7 +100,7 @@ def settings(storage_dir: Path) -> Settings:
         secret_key="test-secret",
         storage_dir=storage_dir,
         public_base_url="https://trace.example.vn",
-        freeze_heap_at_start=False,  # tests/web/test_app_start.py checks it; the suite's own heap stays collectable
+        tune_gc_at_start=False,  # tests/web/test_app_start.py checks it; the suite's own heap stays collectable
     )
 
 

@@ -1,13 +1,13 @@
 """Persistence plumbing: the declarative base, column types that behave the same on SQLite and PostgreSQL,
 engines and sessions."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import URL, DateTime, Insert, MetaData, Select, create_engine, event, make_url
+from sqlalchemy import URL, DateTime, Insert, MetaData, Select, Table, create_engine, event, make_url
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, NoResultFound
@@ -214,6 +214,32 @@ class DriverStatement:
             tuple(value if process is None else process(value) for value, process in zip(row, results, strict=True))
             for row in rows
         ]
+
+
+class CopyRows:
+    """Rows into a table with PostgreSQL's COPY, on the driver's connection (psycopg), each value converted by its
+    column's type as SQLAlchemy would. For the scan log: psycopg writes a bound array (unnest) in Python, element by
+    element, and COPY's rows in C; measured under load (tests/perf/bench_scan.py, alternated rounds), 0.60 ms of the
+    server's CPU a scan against 0.64."""
+
+    def __init__(self, table: Table, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        self.sql = f"COPY {table.name} ({', '.join(self.names)}) FROM STDIN"
+        self._table = table
+        self._processors: dict[str, tuple[Any, ...]] = {}
+
+    def __call__(self, dbapi_connection: Any, dialect: Dialect, rows: Iterable[dict[str, Any]]) -> None:
+        processors = self._processors.get(dialect.name)
+        if processors is None:
+            types = (self._table.c[name].type.dialect_impl(dialect) for name in self.names)
+            processors = self._processors[dialect.name] = tuple(type_.bind_processor(dialect) for type_ in types)
+        pairs = tuple(zip(self.names, processors, strict=True))
+        try:
+            with dbapi_connection.cursor() as cursor, cursor.copy(self.sql) as copy:
+                for row in rows:
+                    copy.write_row([row[name] if process is None else process(row[name]) for name, process in pairs])
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(self.sql, [], error, dialect.loaded_dbapi.Error) from error
 
 
 @contextmanager

@@ -41,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import ColumnElement, FromClause, Insert, Select, Subquery, TableClause
 
-from trace.db import VIETNAM_TIME, Base, DriverStatement, UTCDateTime, enum_type, transaction, utcnow
+from trace.db import VIETNAM_TIME, Base, CopyRows, DriverStatement, UTCDateTime, enum_type, transaction, utcnow
 
 log = logging.getLogger("trace.scans")
 
@@ -152,6 +152,7 @@ def _keyed(salt: bytes) -> hmac.HMAC:
 
 _ROW = ("scanned_at", "batch_id", "serial", "code", "lang", "device", "ip_hash")
 _TALLY_ROW = tuple(column.name for column in UnitScanDay.__table__.columns)
+_COPY_SCANS = CopyRows(Scan.__table__, _ROW)  # on PostgreSQL
 
 
 # Rows a statement writes on SQLite: the largest that fit what is left, so that a few statements, each compiled once,
@@ -250,6 +251,9 @@ def write(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     for kind, names, each in (("scans", _ROW, rows), ("tally", _TALLY_ROW, tally(rows))):
         if not each:
+            continue
+        if postgres and kind == "scans":
+            _COPY_SCANS(driver, dialect, each)
             continue
         if postgres:
             arrays = {name: [row[name] for row in each] for name in names}

@@ -29,6 +29,8 @@ from web.settings import Settings, get_settings
 
 log = logging.getLogger("web")
 
+GC_THRESHOLD = 7000
+
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -36,10 +38,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.freeze_heap_at_start:
-            # Collected once, then frozen: later collections walk only what requests create.
+        if settings.tune_gc_at_start:
+            # Collected once, then frozen: later collections walk only what requests create. And collected a tenth
+            # as often (after 7,000 new objects rather than 700): measured under wrk in alternated rounds, 12% less
+            # of the server's CPU a request, for a scan and the bare endpoint alike.
             gc.collect()
             gc.freeze()
+            gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
         yield
         app.state.scan_log.close()  # the scans still in memory
         reader.dispose()
@@ -76,7 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.page_cache = PageCache()
     scan_threads = settings.scan_threads
     if scan_threads is None:
-        scan_threads = 0 if engine.dialect.name == "sqlite" else 2
+        scan_threads = 0 if engine.dialect.name == "sqlite" else 1
     app.state.scan_reads = Batched(partial(scan.read, app.state), scan_threads)
     app.state.scan_log = ScanLog(app.state.sessions, settings.scan_write_interval)
 

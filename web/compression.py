@@ -32,10 +32,11 @@ def _deflate(data: bytes) -> bytes:
 def _stored(data: bytes) -> bytes:
     """``data`` as stored blocks, none final; at a byte boundary a stored block's header is one byte, then LEN and
     NLEN."""
-    return b"".join(
-        b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk
-        for chunk in (data[start : start + _STORED_MOST] for start in range(0, len(data), _STORED_MOST))
-    )
+    if not data:
+        return b""
+    if len(data) > _STORED_MOST:
+        return _stored(data[:_STORED_MOST]) + _stored(data[_STORED_MOST:])
+    return b"\x00" + struct.pack("<HH", len(data), len(data) ^ 0xFFFF) + data
 
 
 _END = isal_zlib.compressobj(_LEVEL, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS).flush()  # an empty final block
