@@ -248,7 +248,7 @@ def main() -> int:
             passed &= ok
             rows.append(
                 f"| {backend} | {bare.rps:,.0f} | {bare.p50_ms:.1f} / {bare.p99_ms:.1f} | {bare.cpu_ms:.2f} | "
-                f"{scan.rps:,.0f} | {scan.p50_ms:.1f} / {scan.p99_ms:.1f} | {scan.cpu_ms:.2f} | {ratio:.0%} | "
+                f"{scan.rps:,.0f} | {scan.p50_ms:.1f} / {scan.p99_ms:.1f} | {scan.cpu_ms:.2f} | {ratio:.1%} | "
                 f"{'yes' if ok else 'NO'} | {bare.errors}; {scan.errors} |"
             )
     load_after = os.getloadavg()
