@@ -3,10 +3,11 @@ Measured on the 2-core CI machine, a 10 KB page: zlib level 1 in 220 us, ISA-L l
 The other pages keep GZipMiddleware, which passes a response already encoded through untouched.
 
 A scan page is mostly its kept frame (web/public/scan.py), the same for every scan of a batch: the frame's pieces are
-compressed once (Deflated) and each scan's own pieces (its unit's count, its codes: about 650 bytes) go as they are,
-in stored blocks, for five bytes each. Deflating them saved about 170 bytes of a 3.6 KB page and cost 5% of a scan's
-CPU (a compressor's state set up for 450 bytes; counted with callgrind, 109,000 instructions of 2.13 million a scan);
-the page stays well inside one round trip either way. One gzip stream may hold deflate blocks compressed apart
+compressed once (Deflated) and each scan's own pieces (its unit's count, its serial's codes: about 400 bytes) go as
+they are, in stored blocks, for five bytes each. Deflating them cost 5% of a scan's CPU (a compressor's state set up
+for a few hundred bytes; counted with callgrind, 109,000 instructions of 2.13 million a scan) to save about 170
+bytes; with what they repeated of every scan moved into the frame, a unit's page is 83 bytes heavier than it was
+(3.7 KB), well inside one round trip. One gzip stream may hold deflate blocks compressed apart
 (RFC 1951 blocks follow one another; none refers back past its own start), so the pieces are sent one after the
 other between gzip's header and trailer (RFC 1952), whose CRC-32 covers the whole text."""
 
