@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -430,7 +430,9 @@ class UnitCount:
 
     def __post_init__(self) -> None:
         since = local_day(self.now) - timedelta(days=self.rule.days - 1)
-        recent = [ip for at, ip in self.unwritten if local_day(at) >= since]
+        # A scan is recent from this moment on, in UTC as the scans' times are: no day worked out per scan.
+        start = datetime.combine(since, time(), VIETNAM_TIME).astimezone(UTC)
+        recent = [ip for at, ip in self.unwritten if at >= start]
         object.__setattr__(self, "since", since)
         object.__setattr__(self, "networks", tuple(sorted(set(recent))))
         object.__setattr__(self, "recent", len(recent))
