@@ -226,14 +226,14 @@ class CopyRows:
         self.names = tuple(names)
         self.sql = f"COPY {table.name} ({', '.join(self.names)}) FROM STDIN"
         self._table = table
-        self._processors: dict[str, tuple[Any, ...]] = {}
+        self._processed: dict[str, tuple[tuple[str, Any], ...]] = {}  # by dialect: each name with its processor
 
     def __call__(self, dbapi_connection: Any, dialect: Dialect, rows: Iterable[dict[str, Any]]) -> None:
-        processors = self._processors.get(dialect.name)
-        if processors is None:
+        pairs = self._processed.get(dialect.name)
+        if pairs is None:
             types = (self._table.c[name].type.dialect_impl(dialect) for name in self.names)
-            processors = self._processors[dialect.name] = tuple(type_.bind_processor(dialect) for type_ in types)
-        pairs = tuple(zip(self.names, processors, strict=True))
+            processors = (type_.bind_processor(dialect) for type_ in types)
+            pairs = self._processed[dialect.name] = tuple(zip(self.names, processors, strict=True))
         try:
             with dbapi_connection.cursor() as cursor, cursor.copy(self.sql) as copy:
                 for row in rows:

@@ -192,7 +192,7 @@ def _add_to_tally(postgres: bool, count: int) -> Insert:
 @functools.cache
 def _writing(kind: str, dialect: str, count: int) -> DriverStatement:
     postgres = dialect == "postgresql"
-    if kind == "scans" and not postgres:
+    if kind == "scans":
         return DriverStatement(_rows(Scan.__table__, _ROW, postgres, count))
     return DriverStatement(_add_to_tally(postgres, count))
 
@@ -247,19 +247,16 @@ def write(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     this transaction."""
     conn = session.connection()
     dialect, driver = conn.dialect, conn.connection.dbapi_connection
-    postgres = dialect.name == "postgresql"
-    if postgres:
+    counted = tally(rows)
+    if dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-    for kind, names, each in (("scans", _ROW, rows), ("tally", _TALLY_ROW, tally(rows))):
-        if not each:
-            continue
-        if postgres and kind == "scans":
-            _COPY_SCANS(driver, dialect, each)
-            continue
-        if postgres:
-            arrays = {name: [row[name] for row in each] for name in names}
-            _writing(kind, dialect.name, 0).many(driver, dialect, [arrays])
-            continue
+        if rows:
+            _COPY_SCANS(driver, dialect, rows)
+        if counted:
+            arrays = {name: [row[name] for row in counted] for name in _TALLY_ROW}
+            _writing("tally", dialect.name, 0).many(driver, dialect, [arrays])
+        return
+    for kind, names, each in (("scans", _ROW, rows), ("tally", _TALLY_ROW, counted)):
         start = 0
         while start < len(each):
             count = next(count for count in _SQLITE_ROWS if count <= len(each) - start)

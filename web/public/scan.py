@@ -165,9 +165,8 @@ def _page_pieces(request: Request, found: Page, kept: Kept | None, scanned: Scan
             raise RuntimeError("page.html must hold each slot of the scan's own parts once")
         frame = [Deflated(text) for text in texts]
         rendered[(lang, is_unit)] = frame
-    own = [scan_parts.codes_part(lang, found, scanned, _hri(found, scanned)), scan_parts.report_part(scanned)]
-    if is_unit:
-        own.insert(0, scan_parts.unit_part(lang, rule, unit))
+    own = [scan_parts.unit_part(lang, rule, unit)] if is_unit else []
+    own += [scan_parts.codes_part(lang, found, scanned, _hri(found, scanned)), scan_parts.report_part(scanned)]
     pieces: list[str | Deflated] = [frame[0]]
     for part, rest in zip(own, frame[1:], strict=True):
         pieces += [part, rest]
