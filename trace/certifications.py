@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from trace import audit
 from trace.access import Caller, target_org
-from trace.db import Base, UTCDateTime, enum_type, utcnow
+from trace.db import Base, UTCDateTime, enum_type, utcnow, vietnam_today
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trace.fields import Day, DbId, Input, LongText, ShortText
 from trace.organizations import Organization, get_writable, visible_orgs
@@ -108,7 +108,7 @@ class Certification(Base):
 
 
 def status_of(cert: Certification, today: date | None = None) -> CertStatus:
-    return cert.status(today or date.today())
+    return cert.status(today or vietnam_today())
 
 
 class CertificationIn(Input):

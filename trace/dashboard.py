@@ -12,7 +12,7 @@ from trace.access import Caller
 from trace.audit import AuditEntry
 from trace.batches import Batch
 from trace.certifications import Certification, CertKind
-from trace.db import VIETNAM_TIME
+from trace.db import VIETNAM_TIME, vietnam_today
 from trace.errors import Forbidden
 from trace.labelruns import LabelSerial, parse_short_code
 from trace.organizations import Organization, OrgStatus, visible_orgs
@@ -92,7 +92,7 @@ def _stars_per_product(today: date):  # type: ignore[no-untyped-def]
 
 def ocop_by_stars(session: Session, caller: Caller, today: date | None = None) -> Figure:
     _require_oversight(caller)
-    per_product = _stars_per_product(today or date.today())
+    per_product = _stars_per_product(today or vietnam_today())
     found = dict(session.execute(select(per_product.c.stars, func.count()).group_by(per_product.c.stars)).all())
     rows: list[tuple[str | int, ...]] = [(stars, found.get(stars, 0)) for stars in (3, 4, 5)]
     return Figure("ocop_by_stars", ("stars", "products"), [*rows, ("total", sum(found.values()))])
@@ -100,7 +100,7 @@ def ocop_by_stars(session: Session, caller: Caller, today: date | None = None) -
 
 def ocop_by_commune(session: Session, caller: Caller, today: date | None = None) -> Figure:
     _require_oversight(caller)
-    per_product = _stars_per_product(today or date.today())
+    per_product = _stars_per_product(today or vietnam_today())
     result = session.execute(
         select(Organization.province, Organization.commune, per_product.c.stars, func.count())
         .select_from(per_product)
@@ -130,7 +130,7 @@ def scans_per_day(
     """People's scans (bots left out) per local day over the last ``days`` days, every day listed even at zero.
     The authority counts every scan, also of codes that match nothing (possible fakes); others their own codes."""
     days = max(1, min(days, MAX_DAYS))
-    today = today or datetime.now(VIETNAM_TIME).date()
+    today = today or vietnam_today()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, time(), VIETNAM_TIME)
     day = _local_day(session)

@@ -3,7 +3,7 @@ engines and sessions."""
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -62,6 +62,16 @@ VIETNAM_TIME = timezone(timedelta(hours=7))
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_day(at: datetime) -> date:
+    """The day in Vietnam of a moment: the calendar that certificate validity, a copy rule's window and the daily
+    figures go by, whatever the server's own time zone."""
+    return at.astimezone(VIETNAM_TIME).date()
+
+
+def vietnam_today() -> date:
+    return local_day(utcnow())
 
 
 _READ_ONLY = "trace_read_only"

@@ -14,7 +14,7 @@ from trace import batches, certifications, events, gs1, organizations, points, p
 from trace.access import Caller, Role
 from trace.batches import Batch, BatchIn, BatchInputIn
 from trace.certifications import CertificationIn, CertKind, ChangeKind, RenewalIn
-from trace.db import VIETNAM_TIME
+from trace.db import VIETNAM_TIME, vietnam_today
 from trace.events import BizStep, EventIn
 from trace.organizations import OrganizationIn, OrgKind, OrgStatus
 from trace.points import CommuneIn, TracePointIn
@@ -193,7 +193,7 @@ def is_loaded(session: Session) -> bool:
 
 def load(session: Session, today: date | None = None) -> list[Batch]:
     """Load the demo once; returns the batches whose public codes the command line prints."""
-    today = today or date.today()
+    today = today or vietnam_today()
     users.create_user(
         session, None, UserIn(login="admin", display_name="Quản trị hệ thống", password=DEMO_PASSWORD, role=Role.ADMIN)
     )

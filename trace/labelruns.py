@@ -27,7 +27,7 @@ from trace.access import Caller, Role
 from trace.batches import Batch, BatchStatus
 from trace.certifications import Certification, CertKind, CertStatus
 from trace.codes import ALPHABET
-from trace.db import Base, UTCDateTime, utcnow
+from trace.db import Base, UTCDateTime, utcnow, vietnam_today
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trace.fields import Input
 from trace.organizations import Organization, get_writable, visible_orgs
@@ -291,7 +291,7 @@ def find_serial(session: Session, serial: str) -> LabelSerial | None:
 def ocop_stars(session: Session, product_id: int, today: date | None = None) -> int | None:
     """Stars of the product's current OCOP certificate (valid or expiring), None if it holds none: a label must
     not claim stars whose certificate has expired or been revoked."""
-    today = today or date.today()
+    today = today or vietnam_today()
     certs = session.scalars(
         select(Certification)
         .where(

@@ -41,7 +41,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import ColumnElement, FromClause, Insert, Select, Subquery, TableClause
 
-from trace.db import VIETNAM_TIME, Base, CopyRows, DriverStatement, UTCDateTime, enum_type, transaction, utcnow
+from trace.db import (
+    VIETNAM_TIME,
+    Base,
+    CopyRows,
+    DriverStatement,
+    UTCDateTime,
+    enum_type,
+    local_day,
+    transaction,
+    utcnow,
+)
 
 log = logging.getLogger("trace.scans")
 
@@ -86,11 +96,6 @@ class UnitScanDay(Base):
     ip_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
     scans: Mapped[int] = mapped_column(Integer)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-def local_day(at: datetime) -> date:
-    """The day in Vietnam of a moment: the unit of a copy rule's window."""
-    return at.astimezone(VIETNAM_TIME).date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from statistics import median
 
@@ -33,7 +33,7 @@ from trace import batches, certifications, labelruns, migrate, organizations, pr
 from trace.access import Caller, Role  # noqa: E402
 from trace.batches import BatchIn  # noqa: E402
 from trace.certifications import CertificationIn, CertKind  # noqa: E402
-from trace.db import make_engine, make_sessionmaker, transaction  # noqa: E402
+from trace.db import make_engine, make_sessionmaker, transaction, vietnam_today  # noqa: E402
 from trace.labelruns import LabelRunIn  # noqa: E402
 from trace.organizations import OrganizationIn, OrgKind, OrgStatus  # noqa: E402
 from trace.products import ProductIn  # noqa: E402
@@ -94,13 +94,13 @@ def published_batch(engine: Engine) -> int:
                 kind=CertKind.OCOP,
                 number="1874/QĐ-UBND",
                 issuer="UBND tỉnh Cao Bằng",
-                issued_on=date.today(),
+                issued_on=vietnam_today(),
                 ocop_stars=4,
                 product_id=product.id,
                 organization_id=org.id,
             ),
         )
-        made = date.today() - timedelta(days=10)
+        made = vietnam_today() - timedelta(days=10)
         batch = batches.create(
             db,
             ADMIN,

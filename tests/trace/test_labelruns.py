@@ -23,7 +23,7 @@ from trace.access import Caller, Role
 from trace.audit import AuditEntry
 from trace.batches import recall
 from trace.certifications import CertificationIn, CertKind
-from trace.db import make_sessionmaker
+from trace.db import make_sessionmaker, vietnam_today
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trace.labelruns import LabelRun, LabelRunIn, LabelSerial
 
@@ -249,7 +249,7 @@ def test_labels_show_only_stars_of_a_current_ocop_certificate(db: Session) -> No
         )
         return certifications.create(db, owner.caller, data)
 
-    today = date.today()
+    today = vietnam_today()
     ocop(5, today - timedelta(days=1200))  # expired after 36 months
     assert labelruns.ocop_stars(db, product.id) is None
     current = ocop(3, today - timedelta(days=30))

@@ -15,7 +15,7 @@ from tests.web.console_support import field_errors, log_in, post
 from trace import certifications, products, scans
 from trace.access import Role
 from trace.certifications import CertificationIn, CertKind
-from trace.db import VIETNAM_TIME
+from trace.db import VIETNAM_TIME, vietnam_today
 from trace.organizations import OrgStatus
 from trace.products import OcopGroup, ProductIn
 from trace.scans import DeviceClass
@@ -119,7 +119,7 @@ def _ocop(db: Session, owner: factories.Producer, stars: int, issued: date, grou
 
 
 def test_figures_and_their_csv(db: Session, authority: TestClient) -> None:
-    today = date.today()
+    today = vietnam_today()
     trung_khanh = factories.producer(db, "Trùng Khánh")
     hoa_an = factories.producer(db, "Hòa An")
     factories.producer(db, "Hòa An", verified=False)

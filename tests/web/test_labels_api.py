@@ -7,7 +7,6 @@ import itertools
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from trace.access import Role
 from trace.audit import AuditEntry
 from trace.batches import Batch
 from trace.certifications import CertificationIn, CertKind
+from trace.db import vietnam_today
 from trace.labelruns import LabelRun, LabelRunIn, LabelSerial
 from web import labels_service
 
@@ -49,7 +49,7 @@ def _setup(db: Session, gtin: bool = True, publish: bool = True) -> tuple[factor
             kind=CertKind.OCOP,
             number="1874/QĐ-UBND",
             issuer="UBND tỉnh Cao Bằng",
-            issued_on=date.today(),
+            issued_on=vietnam_today(),
             ocop_stars=4,
             product_id=product.id,
         ),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.web.test_public_page import PHONE, showcase, text_of
 from trace import batches, certifications, labelruns, lookup, pagecache, publication, scans
-from trace.db import DriverStatement
+from trace.db import DriverStatement, vietnam_today
 from trace.labelruns import LabelRunIn
 from trace.lookup import Key, Missing, Page
 from trace.pagecache import PageCache
@@ -81,7 +81,7 @@ def test_scans_label_runs_and_reports_leave_the_version_alone(db: Session) -> No
 
 def test_a_kept_page_is_the_page_the_database_gives(db: Session) -> None:
     s = showcase(db)
-    gtin, lot, today = s.product.gtin, s.batch.lot_code, date.today()
+    gtin, lot, today = s.product.gtin, s.batch.lot_code, vietnam_today()
     cache = PageCache()
     keys = [
         Key(gtin=gtin, lot=lot),
@@ -100,7 +100,7 @@ def test_a_kept_page_is_the_page_the_database_gives(db: Session) -> None:
 
 def test_units_of_a_batch_share_one_read_of_the_page(db: Session) -> None:
     s = showcase(db)
-    cache, today = PageCache(), date.today()
+    cache, today = PageCache(), vietnam_today()
     reads: list[Key] = []
     batch = Key(gtin=s.product.gtin, lot=s.batch.lot_code)
     first, kept = find(cache, db, replace(batch, serial=s.serials[0]), today, reads)
@@ -114,7 +114,7 @@ def test_units_of_a_batch_share_one_read_of_the_page(db: Session) -> None:
 def test_a_cache_keeps_at_most_its_size(db: Session) -> None:
     s = showcase(db)
     other = showcase(db, lot="HD-2611")
-    cache, today = PageCache(size=1), date.today()
+    cache, today = PageCache(size=1), vietnam_today()
     _, first = find(cache, db, Key(gtin=s.product.gtin, lot=s.batch.lot_code), today)
     find(cache, db, Key(gtin=other.product.gtin, lot=other.batch.lot_code), today)
     _, again = find(cache, db, Key(gtin=s.product.gtin, lot=s.batch.lot_code), today)

@@ -5,18 +5,20 @@ import gzip
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
+import trace.db
 from tests import factories
 from trace import batches, certifications, events, gs1, labelruns, products
 from trace.batches import Batch, BatchIn, BatchInputIn
 from trace.certifications import Certification, CertificationIn, CertKind, ChangeKind, RenewalIn
-from trace.db import VIETNAM_TIME
+from trace.db import VIETNAM_TIME, vietnam_today
 from trace.events import BizStep, EventIn
 from trace.labelruns import LabelRunIn
 from trace.products import OcopGroup, Product, ProductIn
@@ -53,7 +55,7 @@ class Showcase:
 
 
 def showcase(db: Session, lot: str = "HD-2610") -> Showcase:
-    today = date.today()
+    today = vietnam_today()
     owner = factories.producer(db, commune="Trùng Khánh")
     caller = owner.caller
     product = products.create(
@@ -265,7 +267,7 @@ def test_a_certificate_past_its_date_shows_expired_and_one_near_it_expiring(db: 
     owner = factories.producer(db)
     product = factories.product(db, owner, gtin=new_gtin())
     batch = factories.batch(db, owner, product)
-    today = date.today()
+    today = vietnam_today()
     for number, issued in (("A-1", today - timedelta(days=700)), ("B-2", today - timedelta(days=800))):
         certifications.create(
             db, owner.caller,
@@ -275,6 +277,28 @@ def test_a_certificate_past_its_date_shows_expired_and_one_near_it_expiring(db: 
     words = text_of(client.get(f"/01/{product.gtin}/10/{batch.lot_code}", headers={"accept-language": "en"}).text)
     assert re.search(r"VietGAP Expiring soon No\. A-1", words)
     assert re.search(r"VietGAP Expired No\. B-2", words)
+
+
+def test_validity_is_judged_by_the_calendar_in_vietnam_on_the_page_and_in_the_api(
+    db: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 00:30 in Vietnam, 17:30 UTC of the day before, a certificate valid until that UTC day has expired: the
+    public page and the API say so alike, whatever the server's own time zone (the API once read the server's)."""
+    day = datetime.now(UTC).date()
+    monkeypatch.setattr(trace.db, "utcnow", lambda: datetime.combine(day, time(17, 30), UTC))
+    assert vietnam_today() == day + timedelta(days=1)
+    owner = factories.producer(db)
+    product = factories.product(db, owner, gtin=new_gtin())
+    batch = factories.batch(db, owner, product)
+    cert = certifications.create(
+        db, owner.caller,
+        CertificationIn(kind=CertKind.VIETGAP, number="C-9", issuer="TT", issued_on=day - timedelta(days=30),
+                        valid_until=day, product_id=product.id),
+    )  # fmt: skip
+    db.commit()
+    words = text_of(client.get(f"/01/{product.gtin}/10/{batch.lot_code}", headers={"accept-language": "en"}).text)
+    assert re.search(r"VietGAP Expired No\. C-9", words)
+    assert client.get(f"/api/v1/public/certifications/{cert.id}").json()["status"] == "expired"
 
 
 def test_languages_vietnamese_by_default_english_and_chinese_with_a_visible_switch(

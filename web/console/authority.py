@@ -3,7 +3,6 @@ province's figures with CSV export, consumers' reports, and password resets. Adm
 
 import csv
 import io
-from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -24,6 +23,7 @@ from trace import (
 from trace.access import Caller
 from trace.batches import RecallIn
 from trace.certifications import RevocationIn
+from trace.db import vietnam_today
 from trace.errors import NotFound
 from trace.fields import Input
 from trace.organizations import OrgStatus
@@ -84,7 +84,7 @@ def _producer_page(
         reviews=verification.reviews(db, Subject.ORGANIZATION, org.id),
         people=signup.organization_users(db, caller, org.id),
         forms={"reject": Form(), "suspend": Form()} | (forms_ or {}),
-        today=date.today(),
+        today=vietnam_today(),
     )
 
 
@@ -152,7 +152,7 @@ def reinstate_producer(org_id: Id, request: Request, db: Db, caller: OversightCa
 def cert_queue(request: Request, db: Db, caller: OversightCaller) -> HTMLResponse:
     queue = verification.certificate_queue(db, caller)
     orgs = {o.id: o.name for o in organizations.list_visible(db, caller)} if queue else {}
-    return page(request, "console/authority_certs.html", queue=queue, orgs=orgs, today=date.today())
+    return page(request, "console/authority_certs.html", queue=queue, orgs=orgs, today=vietnam_today())
 
 
 def _cert_page(
@@ -174,7 +174,7 @@ def _cert_page(
         history=certifications.history(db, cert),
         reviews=verification.reviews(db, Subject.CERTIFICATION, cert.id),
         forms={"reject": Form(), "revoke": Form()} | (forms_ or {}),
-        today=date.today(),
+        today=vietnam_today(),
     )
 
 
@@ -311,7 +311,7 @@ def figure_csv(name: str, db: Db, caller: OversightCaller) -> Response:
     return Response(
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-{date.today().isoformat()}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}-{vietnam_today().isoformat()}.csv"'},
     )
 
 

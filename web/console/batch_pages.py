@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from trace import batches, events
 from trace.batches import Batch, BatchIn, BatchStatus, RecallIn
-from trace.db import VIETNAM_TIME
+from trace.db import VIETNAM_TIME, vietnam_today
 from trace.errors import NotFound
 from trace.events import BizStep, EventIn
 from web import forms
@@ -68,7 +68,7 @@ def register(router: APIRouter, WS: Any) -> None:
     def new_batch(request: Request, db: Db, ws: WS) -> HTMLResponse:
         values = {
             "product_id": request.query_params.get("product_id", ""),
-            "production_date": datetime.now(VIETNAM_TIME).date().isoformat(),
+            "production_date": vietnam_today().isoformat(),
             "origin_commune": ws.org.commune,
             "origin_province": ws.org.province,
         }

@@ -1,6 +1,5 @@
 """Workspace pages for the producer's own records: its details, products and certificates."""
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 from trace import batches, certifications, organizations, products, verification
 from trace.batches import BatchStatus
 from trace.certifications import CertificationIn, CertKind, RenewalIn
+from trace.db import vietnam_today
 from trace.organizations import OrganizationUpdate, OrgKind
 from trace.products import NET_UNITS, OcopGroup, ProductIn
 from web import forms
@@ -149,7 +149,7 @@ def register(router: APIRouter, WS: Any) -> None:
             certs=certs,
             batches=batches.list_visible(db, ws.caller, product.id),
             upload=upload,
-            today=date.today(),
+            today=vietnam_today(),
         )
 
     @router.get("/products/{product_id}")
@@ -197,7 +197,7 @@ def register(router: APIRouter, WS: Any) -> None:
     def cert_list(request: Request, db: Db, ws: WS) -> HTMLResponse:
         certs = certifications.list_visible(db, ws.caller, organization_id=ws.org.id)
         names = {p.id: p.name_vi for p in ws.products(db)}
-        return page(request, "console/certifications.html", ws=ws, certs=certs, names=names, today=date.today())
+        return page(request, "console/certifications.html", ws=ws, certs=certs, names=names, today=vietnam_today())
 
     def _cert_form(
         request: Request,
@@ -275,7 +275,7 @@ def register(router: APIRouter, WS: Any) -> None:
             reviews=verification.reviews(db, verification.Subject.CERTIFICATION, cert.id),
             rejected=verification.is_rejected(db, verification.Subject.CERTIFICATION, cert.id),
             upload=upload,
-            today=date.today(),
+            today=vietnam_today(),
         )
 
     @router.get("/certifications/{cert_id}")

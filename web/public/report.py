@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from trace import lookup, reports
+from trace.db import vietnam_today
 from trace.errors import Conflict
 from trace.lookup import Missing, Page
 from trace.reports import ReportIn
@@ -21,7 +22,7 @@ from web import forms
 from web.deps import Db
 from web.i18n import N_, translate
 from web.public.codes import Scanned, base, read_code
-from web.public.view import ip_digest, page, today
+from web.public.view import ip_digest, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,7 +110,7 @@ def start(request: Request, db: Db, code: Annotated[str, Query(max_length=300)] 
     scanned = read_code(base(request), code)
     if scanned is None:
         return _not_ours(request)
-    found = lookup.find(db, scanned.key, today()) if scanned.key is not None else None
+    found = lookup.find(db, scanned.key, vietnam_today()) if scanned.key is not None else None
     return _show(request, 200, scanned, found, ReportForm(scanned.code, ""))
 
 
@@ -127,7 +128,7 @@ def submit(
     if scanned is None:
         return _not_ours(request)
     values = {"kind": kind, "message": message, "contact": contact}
-    found = lookup.find(db, scanned.key, today()) if scanned.key is not None else None
+    found = lookup.find(db, scanned.key, vietnam_today()) if scanned.key is not None else None
     form = ReportForm(code, token, values)
 
     def again(status: int, errors: dict[str, str]) -> HTMLResponse:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import SQLAlchemyError
 
 from trace import gs1, lookup, pagecache, publication, scans
-from trace.db import DriverStatement, read_only, utcnow
+from trace.db import DriverStatement, read_only, utcnow, vietnam_today
 from trace.gs1 import Gs1SyntaxError
 from trace.labelruns import LabelSerial
 from trace.lookup import Key, Missing, MissingReason, Page
@@ -35,7 +35,7 @@ from web.compression import Deflated, html_response
 from web.i18n import N_, translate
 from web.public import report, scan_parts
 from web.public.codes import BAD_SHORT_CODE, Scanned, base, raw_path, read_digital_link, read_short_code
-from web.public.view import ip_digest, page, remember_language, shared, today
+from web.public.view import ip_digest, page, remember_language, shared
 from web.templating import render_text
 
 log = logging.getLogger("web.public")
@@ -248,7 +248,7 @@ def read(state: Any, asks: Sequence[Ask]) -> list[Found | Exception]:
     connection in autocommit); a page not kept is read on a session (trace.pagecache). Called by app.state.scan_reads
     (web.batched), in a thread on PostgreSQL."""
     dialect = state.engine.dialect
-    day = today()
+    day = vietnam_today()
     waiting = state.scan_log.unwritten_of(ask.key.serial for ask in asks if ask.counted and ask.key.serial)
     counts = []
     for ask in asks:

@@ -174,8 +174,3 @@ def ip_digest(request: Request) -> str:
         salt = key.encode()
         state.scan_ip_salt = salt
     return scans.ip_hash(request.client.host if request.client else None, salt)
-
-
-def today() -> date:
-    """Certificate validity is judged by the calendar in Vietnam."""
-    return datetime.now(VIETNAM_TIME).date()
