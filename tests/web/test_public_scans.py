@@ -278,6 +278,38 @@ def test_reading_scans_together_gives_each_what_reading_it_alone_gives(
     assert isinstance(batch_page, scan.Found) and batch_page.found.serial is None  # type: ignore[union-attr]
 
 
+def test_a_unit_scanned_from_many_networks_at_once_is_counted_right(
+    db: Session, connection: Connection, sessions: sessionmaker[Session]
+) -> None:
+    """A copied label's crowd, or a bot farm: a unit scanned from tens of networks in the moment before its scans are
+    written. Each count is right, and on SQLite (a parameter a network) the widths round up to powers of two: a few
+    statements compiled, not one for every count of networks."""
+    s = showcase(db)
+    now = datetime.now(UTC)
+    for network in range(5):
+        _scan(db, s.batch.id, s.serials[0], f"n{network}", at=now - timedelta(hours=1))
+    db.flush()
+    rule = CopyRule(scans=10, networks=5, days=30)
+    log = ScanLog(sessions, interval=60)  # unwritten until the test ends
+    state = SimpleNamespace(
+        engine=connection.engine, scan_log=log, sessions=sessions, page_cache=PageCache(),
+        reads=lambda: nullcontext(connection.connection),
+    )  # fmt: skip
+    key = Key(gtin=s.product.gtin, lot=s.batch.lot_code, serial=s.serials[0])
+    scan._stamp_and_unit.cache_clear()
+    for unwritten in range(1, 38):  # n0 .. n36, then this scan's own from "z"
+        log.add(scans.scan_row(code="x", lang="vi", device=DeviceClass.MOBILE, ip_digest=f"n{unwritten - 1}",
+                               batch_id=s.batch.id, serial=s.serials[0], at=now))  # fmt: skip
+        (found,) = scan.read(state, [scan.Ask(key, now, rule, counted=True, network="z")])
+        assert isinstance(found, scan.Found) and found.unit == UnitScans(
+            total=5 + unwritten + 1, first_at=now - timedelta(hours=1), recent=5 + unwritten + 1,
+            recent_networks=max(5, unwritten) + 1, looks_copied=5 + unwritten + 1 > 10,
+        )  # fmt: skip
+    log.close()
+    if connection.dialect.name == "sqlite":
+        assert scan._stamp_and_unit.cache_info().misses == 6  # 2 to 38 networks: 2, 4, 8, 16, 32 and 64
+
+
 def test_the_scans_own_parts_escape_what_they_show(db: Session, client: TestClient) -> None:
     """A lot is the producer's own text and GS1 lets it hold <, & and " (CSET 82): the codes show it escaped."""
     s = showcase(db, lot='A<B&"C')

@@ -205,7 +205,8 @@ class Found:
 
 @lru_cache(maxsize=16)
 def _stamp_and_unit(networks: int) -> DriverStatement:
-    """A page's stamp and a unit's figures in one statement, for a count of unwritten networks (nearly always 1)."""
+    """A page's stamp and a unit's figures in one statement, for a count of unwritten networks (nearly always 1; a
+    power of two)."""
     figures = scans.unit_figures_bound(pagecache.serial_batch(bindparam("serial")), networks)
     return DriverStatement(pagecache.stamp(bindparam("serial"), *figures.c))
 
@@ -273,8 +274,11 @@ def read(state: Any, asks: Sequence[Ask]) -> list[Found | Exception]:
             }
             rows = [row[:-1] for row in sorted(_STAMPS_TOGETHER.all(conn, dialect, together), key=lambda row: row[-1])]
         else:
-            # The same statement for all: as many network parameters as the most any unit has.
-            width = max(len(count.networks) for count in counts)
+            # The same statement for all: as many network parameters as the most any unit has, rounded up to a
+            # power of two, so that a unit scanned from many networks at once (a copied label's crowd, a bot farm)
+            # makes a few statements to compile, not one for every count of networks.
+            most = max(len(count.networks) for count in counts)
+            width = 1 << (most - 1).bit_length() if most else 0
             each = [{"serial": ask.key.serial, **count.params(width)} for ask, count in zip(asks, counts, strict=True)]
             rows = _stamp_and_unit(width).each(conn, dialect, each)
         for ask, count, stamped in zip(asks, counts, rows, strict=True):
