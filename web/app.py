@@ -23,6 +23,7 @@ from trace.pagecache import PageCache
 from trace.scans import ScanLog
 from web import api, console, errors, public, ratelimit
 from web.batched import Batched
+from web.compression import MINIMUM_SIZE
 from web.i18n import LanguageMiddleware
 from web.public import scan
 from web.settings import Settings, get_settings
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(LanguageMiddleware)
     # Level 6 compresses a page nearly as small as 9 for a fraction of the CPU. The scan page compresses itself
     # (web/compression.py) and passes through.
-    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
+    app.add_middleware(GZipMiddleware, minimum_size=MINIMUM_SIZE, compresslevel=6)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),

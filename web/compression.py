@@ -18,7 +18,7 @@ from isal import isal_zlib
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-MINIMUM_SIZE = 500  # as GZipMiddleware's in web/app.py: smaller bodies gain nothing
+MINIMUM_SIZE = 500  # GZipMiddleware's in web/app.py: smaller bodies gain nothing
 _GZIP_HEADER = bytes((0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF))  # deflate, no name, no time, unknown OS
 _LEVEL = 1
 _STORED_MOST = 0xFFFF  # a stored block's LEN is 16 bits
@@ -58,9 +58,11 @@ def html_response(request: Request, pieces: Sequence[str | Deflated], headers: d
     GZipMiddleware tests it)."""
     data = [piece.data if isinstance(piece, Deflated) else piece.encode() for piece in pieces]
     size = sum(map(len, data))
-    headers = {**headers, "Vary": ", ".join(filter(None, (headers.get("Vary"), "Accept-Encoding")))}
     if size < MINIMUM_SIZE or "gzip" not in request.headers.get("accept-encoding", ""):
+        # GZipMiddleware adds "Vary: Accept-Encoding" to what it passes on unencoded (from its minimum size on,
+        # below which no encoding would change the body), as to any other route's.
         return HTMLResponse(b"".join(data), headers=headers)
+    headers = {**headers, "Vary": ", ".join(filter(None, (headers.get("Vary"), "Accept-Encoding")))}
     crc = 0
     for each in data:
         crc = isal_zlib.crc32(each, crc)
