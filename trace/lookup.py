@@ -30,6 +30,7 @@ from trace.products import OcopGroup, Product, ProductImage
 PUBLIC_STATUSES = (BatchStatus.PUBLISHED, BatchStatus.RECALLED)
 MAX_RECALLED_LOTS = 20
 
+
 @dataclass(frozen=True, slots=True)
 class Key:
     """What was scanned: a GTIN with optional lot and serial, or a batch's public code with optional serial."""

@@ -192,7 +192,5 @@ def resubmit_certificate(session: Session, caller: Caller, cert_id: int) -> Cert
     if not is_rejected(session, Subject.CERTIFICATION, cert.id):
         raise Conflict("Only a rejected request can be sent again")
     _decide(session, caller, Subject.CERTIFICATION, cert.id, Decision.RESUBMITTED, None)
-    audit.record(
-        session, caller, "certification.resubmit", "certification", cert.id, on_behalf_of=cert.organization_id
-    )
+    audit.record(session, caller, "certification.resubmit", "certification", cert.id, on_behalf_of=cert.organization_id)
     return cert

@@ -81,9 +81,7 @@ def wants_json(accept: str | None) -> bool:
     return bool(media & {LINKSET_TYPE, "application/json"}) and "text/html" not in media
 
 
-def item_url(
-    base: str, *, gtin: str | None, lot: str | None, public_code: str, serial: str | None = None
-) -> str:
+def item_url(base: str, *, gtin: str | None, lot: str | None, public_code: str, serial: str | None = None) -> str:
     """The address a label carries: a GS1 Digital Link when the product has a GTIN, the short route otherwise
     (the same rule as web.links.batch_url, from plain values)."""
     if gtin:

@@ -37,8 +37,9 @@ def _language(lang: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def render(request: Request, name: str, status_code: int = 200, headers: dict[str, str] | None = None,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     html = render_text(getattr(request.state, "lang", "vi"), name, request=request, **context)
     return HTMLResponse(html, status_code=status_code, headers=headers)
 

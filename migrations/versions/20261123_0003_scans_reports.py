@@ -55,9 +55,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("problem_reports", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_problem_reports_batch_id"), ["batch_id"], unique=False)
-        batch_op.create_index(
-            "ix_problem_reports_ip_hash_created_at", ["ip_hash", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_problem_reports_ip_hash_created_at", ["ip_hash", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_problem_reports_organization_id"), ["organization_id"], unique=False)
 
 

@@ -148,9 +148,7 @@ def wrk(url: str, duration: int, connections: int, threads: int, script: Path | 
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    errors = ", ".join(
-        m.group(0).strip() for m in re.finditer(r"(Socket errors:.*|Non-2xx or 3xx responses:.*)", out)
-    )
+    errors = ", ".join(m.group(0).strip() for m in re.finditer(r"(Socket errors:.*|Non-2xx or 3xx responses:.*)", out))
     return Result(rps, ms("50"), ms("99"), requests, errors or "none")
 
 
@@ -260,8 +258,10 @@ def main() -> int:
     )
     print(f"Command: .venv/bin/python tests/perf/bench_scan.py {' '.join(sys.argv[1:])}".rstrip())
     print()
-    print("| database | bare req/s | bare p50 / p99 (ms) | bare CPU ms/req | scan req/s | scan p50 / p99 (ms) "
-          "| scan CPU ms/req | scan / bare (median of rounds) | bar met | errors (bare; scan) |")
+    print(
+        "| database | bare req/s | bare p50 / p99 (ms) | bare CPU ms/req | scan req/s | scan p50 / p99 (ms) "
+        "| scan CPU ms/req | scan / bare (median of rounds) | bar met | errors (bare; scan) |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
     print("\n".join(rows))
     print("\nScan / bare, round by round: " + "; ".join(rounds))

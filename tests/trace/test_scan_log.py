@@ -141,7 +141,9 @@ def test_unwritten_scans_are_counted_from_memory_until_close_writes_them_in_one_
             assert log.unwritten(other) == [(t0 + timedelta(seconds=2), "net-3")]
             assert log.unwritten(f"Z{tag}") == []
             assert log.unwritten_of([unit, other, f"Z{tag}"]) == {
-                unit: log.unwritten(unit), other: log.unwritten(other), f"Z{tag}": []
+                unit: log.unwritten(unit),
+                other: log.unwritten(other),
+                f"Z{tag}": [],
             }  # several units in one pass
             assert _committed(engine, tag) == []
             event.listen(engine, "commit", on_commit)

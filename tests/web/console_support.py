@@ -59,4 +59,3 @@ def png() -> bytes:
 
 def png_file(name: str = "a.png") -> dict[str, tuple[str, bytes, str]]:
     return {"file": (name, png(), "image/png")}
-

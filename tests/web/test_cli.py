@@ -9,10 +9,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TRACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "TRACE_SECRET_KEY": "cli",
-           "TRACE_PUBLIC_BASE_URL": "https://truyxuat.example.vn", "TRACE_STORAGE_DIR": str(tmp_path / "files")}
-    return subprocess.run([sys.executable, "-m", "web", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+    env = {
+        **os.environ,
+        "TRACE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "TRACE_SECRET_KEY": "cli",
+        "TRACE_PUBLIC_BASE_URL": "https://truyxuat.example.vn",
+        "TRACE_STORAGE_DIR": str(tmp_path / "files"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "web", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_migrate_demo_and_create_user(tmp_path: Path) -> None:

@@ -91,9 +91,7 @@ def test_recall_shows_on_the_public_page_at_once(db: Session, app: FastAPI, auth
     assert public.status_code == 200 and reason in public.text
 
 
-def test_suspended_producer_can_no_longer_change_its_records(
-    db: Session, app: FastAPI, authority: TestClient
-) -> None:
+def test_suspended_producer_can_no_longer_change_its_records(db: Session, app: FastAPI, authority: TestClient) -> None:
     owner = factories.producer(db)
     response = post(authority, f"/authority/producers/{owner.org.id}/suspend", {"reason": ""})
     assert response.status_code == 422 and "reason" in field_errors(response.text)

@@ -343,8 +343,13 @@ def test_png_helper_makes_a_png() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/console/products/new", "/console/certifications/new", "/console/batches/new", "/console/profile",
-     "/console/staff"],
+    [
+        "/console/products/new",
+        "/console/certifications/new",
+        "/console/batches/new",
+        "/console/profile",
+        "/console/staff",
+    ],
 )
 def test_control_characters_never_break_a_form(db: Session, browser: TestClient, product: Product, path: str) -> None:
     names = set(field_errors(post(browser, path, {}).text)) | {"name_vi", "number", "lot_code", "name", "login"}

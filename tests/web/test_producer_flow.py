@@ -221,7 +221,12 @@ def test_search_ignores_diacritics_and_lists_sort_the_vietnamese_way(client: Tes
     found = client.get("/api/v1/products", params={"q": "mien DONG"}).json()
     assert [p["name_vi"] for p in found] == ["Miến dong Phia Đén"]
     assert [p["name_vi"] for p in client.get("/api/v1/products").json()] == [
-        "An toàn", "Ăn liền", "Dẻ rang", "Đậu phụ", "Miến dong Phia Đén"]
+        "An toàn",
+        "Ăn liền",
+        "Dẻ rang",
+        "Đậu phụ",
+        "Miến dong Phia Đén",
+    ]
     assert client.get("/api/v1/products", params={"q": "100%_"}).json() == []
 
 
@@ -240,8 +245,12 @@ def test_admin_opens_a_traceability_point(client: TestClient, db: Session) -> No
     owner = factories.producer(db)
     db.commit()
     factories.login(client, owner.owner.login)
-    body = {"name": "Điểm truy xuất xã Hạ Lang", "commune": "Hạ Lang", "province": "Cao Bằng",
-            "serves": [{"commune": "Quang Long", "province": "Cao Bằng"}]}
+    body = {
+        "name": "Điểm truy xuất xã Hạ Lang",
+        "commune": "Hạ Lang",
+        "province": "Cao Bằng",
+        "serves": [{"commune": "Quang Long", "province": "Cao Bằng"}],
+    }
     assert client.post("/api/v1/trace-points", json=body).status_code == 403
     assert client.get("/api/v1/trace-points").json() == []
     factories.login(client, admin.login)

@@ -137,8 +137,9 @@ class Fmt:
         return f"{value:.5f}"
 
 
-def page(request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None,
-         **context: Any) -> HTMLResponse:
+def page(
+    request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     """A public page in the reader's language, remembering a choice made with the switch (?lang=xx)."""
     lang = getattr(request.state, "lang", "vi")
     response = render(request, template, status_code=status_code, headers=headers, **shared(lang), **context)
@@ -168,9 +169,10 @@ def ip_digest(request: Request) -> str:
     salt: bytes | None = getattr(state, "scan_ip_salt", None)
     if salt is None:
         settings = state.settings
-        key = settings.scan_salt or hmac.new(
-            settings.resolved_secret_key().encode(), b"scan-ip-salt", hashlib.sha256
-        ).hexdigest()
+        key = (
+            settings.scan_salt
+            or hmac.new(settings.resolved_secret_key().encode(), b"scan-ip-salt", hashlib.sha256).hexdigest()
+        )
         salt = key.encode()
         state.scan_ip_salt = salt
     return scans.ip_hash(request.client.host if request.client else None, salt)
