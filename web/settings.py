@@ -25,15 +25,15 @@ class Settings(BaseSettings):
     copied_label_scans: int = Field(10, ge=0)  # a unit code looks copied when scanned more than this many times ...
     copied_label_networks: int = Field(5, ge=0)  # ... from more than this many networks (IP hashes) ...
     copied_label_days: int = Field(30, ge=1)  # ... within this many days, today (Vietnam's) included
-    reports_per_hour: int = 5  # problem reports accepted from one network per hour
+    reports_per_hour: int = Field(5, ge=1)  # problem reports accepted from one network per hour
     # Threads that read scans' pages from the database, each all the scans waiting at a time (web/batched.py); 0 reads
     # them on the event loop. Unset: 0 on SQLite (its reads are short and in the process: measured on 2 cores, 0.83
     # ms of CPU a scan against 0.97 with a thread), 1 on PostgreSQL (which a thread waits for on the network; one
     # thread reads larger batches than two, and takes the interpreter lock from the requests half as often: in
     # alternated rounds under wrk, 0.56 ms of the server's CPU a scan against 0.64 with two).
-    scan_threads: int | None = None
+    scan_threads: int | None = Field(None, ge=0)
     # Seconds a scan may wait in memory to be written with others (trace.scans.ScanLog); 0 writes each at once.
-    scan_write_interval: float = 0.2
+    scan_write_interval: float = Field(0.2, ge=0)
     # Move what the service holds at start (modules, routes, templates) out of the garbage collector's sight (a full
     # collection of it stalls every request of the process for 100-180 ms, measured under wrk, tests/perf), and
     # collect less often (web/app.py).

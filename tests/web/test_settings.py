@@ -8,9 +8,12 @@ from web.settings import Settings
 
 @pytest.mark.parametrize(
     ("name", "value"), [("TRACE_COPIED_LABEL_DAYS", "0"), ("TRACE_COPIED_LABEL_SCANS", "-1"),
-                        ("TRACE_COPIED_LABEL_NETWORKS", "-1")],
+                        ("TRACE_COPIED_LABEL_NETWORKS", "-1"), ("TRACE_REPORTS_PER_HOUR", "0"),
+                        ("TRACE_SCAN_THREADS", "-1"), ("TRACE_SCAN_WRITE_INTERVAL", "-0.5")],
 )  # fmt: skip
-def test_a_copy_rule_that_could_never_hold_is_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+def test_a_setting_the_service_cannot_work_with_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=name.removeprefix("TRACE_").lower()):
         Settings(_env_file=None)
