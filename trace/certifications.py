@@ -16,7 +16,7 @@ from trace import audit
 from trace.access import Caller, target_org
 from trace.db import Base, UTCDateTime, enum_type, utcnow, vietnam_today
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound
-from trace.fields import Day, DbId, Input, LongText, ShortText
+from trace.fields import Count, Day, DbId, Input, LongText, ShortText
 from trace.organizations import Organization, get_writable, visible_orgs
 
 EXPIRING_WITHIN = timedelta(days=90)
@@ -117,7 +117,7 @@ class CertificationIn(Input):
     issuer: ShortText
     issued_on: Day
     valid_until: Day | None = None
-    ocop_stars: int | None = None
+    ocop_stars: Count | None = None
     scope: LongText = None
     product_id: DbId | None = None
     organization_id: DbId | None = None

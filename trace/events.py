@@ -14,7 +14,7 @@ from trace.access import Caller
 from trace.batches import Batch, BatchStatus
 from trace.db import Base, UTCDateTime, enum_type, utcnow
 from trace.errors import Conflict, InvalidInput, NotFound
-from trace.fields import Code, DbId, Input, LongText, OptShortText
+from trace.fields import Code, DbId, Input, LongText, Moment, OptShortText
 
 
 class BizStep(StrEnum):
@@ -91,7 +91,7 @@ class EventPhoto(Base):
 
 class EventIn(Input):
     biz_step: BizStep
-    occurred_at: datetime
+    occurred_at: Moment
     place_name: OptShortText = None
     place_commune: OptShortText = None
     place_gln: Code = None

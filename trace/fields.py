@@ -1,6 +1,6 @@
 """Field types shared by the input models of every concept: bounded, NFC-normalised, safe for both databases."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Annotated
@@ -31,20 +31,45 @@ Code = Annotated[
     Annotated[str, BeforeValidator(clean_text), StringConstraints(max_length=50)] | None,
     BeforeValidator(_blank_to_none),
 ]
-Quantity = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=3)]
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
-Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2200, 12, 31))]
-
-
-class Input(BaseModel):
-    """Base of every command model: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def invalid(kind: str, message: str, **ctx: object) -> PydanticCustomError:
     """A validation error whose message (an English msgid) the web layer translates, naming the field."""
     # The template travels in the context so the web layer can translate the message, not its English rendering.
     return PydanticCustomError(kind, message, {"template": message, **ctx})
+
+
+def _refuse(kinds: tuple[type, ...], error: str, message: str) -> BeforeValidator:
+    """A value of ``kinds`` refused as pydantic's own ``error`` would be. Pydantic's lax mode, which forms and
+    spreadsheets need (their numbers and dates come as text), also takes JSON's ``true`` as the number 1, ``false``
+    as a longitude of 0 and ``0`` as the day 1970-01-01: a wrong type stored as a value nobody gave."""
+
+    def check(value: object) -> object:
+        if isinstance(value, kinds):
+            raise invalid(error, message)
+        return value
+
+    return BeforeValidator(check)
+
+
+_NUMBERS = (bool, int, float, Decimal)  # bool is an int, and no number is a day
+_WHOLE, _NUMBER = "Must be a whole number", "Must be a number"
+Count = Annotated[int, _refuse((bool,), "int_type", _WHOLE)]
+Quantity = Annotated[Decimal, _refuse((bool,), "decimal_type", _NUMBER), Field(ge=0, max_digits=14, decimal_places=3)]
+Latitude = Annotated[float, _refuse((bool,), "float_type", _NUMBER), Field(ge=-90, le=90)]
+Longitude = Annotated[float, _refuse((bool,), "float_type", _NUMBER), Field(ge=-180, le=180)]
+DbId = Annotated[Count, Field(ge=1, le=MAX_DB_INT)]
+Day = Annotated[
+    date,
+    _refuse(_NUMBERS, "date_type", "Must be a date (YYYY-MM-DD)"),
+    Field(ge=date(1900, 1, 1), le=date(2200, 12, 31)),
+]
+Moment = Annotated[
+    datetime, _refuse(_NUMBERS, "datetime_type", "Must be a date and time with its offset (YYYY-MM-DDTHH:MM+07:00)")
+]
+
+
+class Input(BaseModel):
+    """Base of every command model: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -29,7 +29,7 @@ from trace.certifications import Certification, CertKind, CertStatus
 from trace.codes import ALPHABET
 from trace.db import Base, UTCDateTime, utcnow, vietnam_today
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound
-from trace.fields import Input
+from trace.fields import Count, Input
 from trace.organizations import Organization, get_writable, visible_orgs
 
 MAX_LABELS = 100_000
@@ -80,9 +80,9 @@ class LabelSerial(Base):
 
 
 class LabelRunIn(Input):
-    count: Annotated[int, Field(ge=1, le=MAX_LABELS)]
+    count: Annotated[Count, Field(ge=1, le=MAX_LABELS)]
     layout: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    skip: Annotated[int, Field(ge=0, le=1000)] = 0
+    skip: Annotated[Count, Field(ge=0, le=1000)] = 0
     batch_level: bool = False
 
 

@@ -14,7 +14,7 @@ from trace.access import Caller, target_org
 from trace.codes import random_code
 from trace.db import Base, UTCDateTime, enum_type, utcnow
 from trace.errors import Conflict, InvalidInput, NotFound
-from trace.fields import DbId, Input, LongText, OptShortText, Quantity, ShortText, invalid
+from trace.fields import Count, DbId, Input, LongText, OptShortText, Quantity, ShortText, invalid
 from trace.organizations import Organization, get_visible, get_writable, visible_orgs
 from trace.text import fold, sort_key
 
@@ -82,7 +82,7 @@ class ProductIn(Input):
     unit: ShortText = "cái"
     net_quantity: Quantity | None = None
     net_quantity_unit: OptShortText = None
-    shelf_life_days: int | None = None
+    shelf_life_days: Count | None = None
     organization_id: DbId | None = None
 
     @field_validator("gtin")

@@ -146,6 +146,8 @@ def test_a_retried_request_returns_the_same_run(client: TestClient, db: Session)
     [
         ({"count": 0, "layout": "a4-3x8"}, "count"),
         ({"count": 100_001, "layout": "a4-3x8"}, "count"),
+        ({"count": True, "layout": "a4-3x8"}, "count"),  # pydantic alone would print one label
+        ({"count": 1, "layout": "a4-3x8", "skip": False}, "skip"),
         ({"count": 1, "layout": "a4-9x9"}, "layout"),
         ({"count": 1, "layout": "a4-3x8", "skip": 24}, "skip"),
         ({"count": 1, "layout": "thermal-50x30", "skip": 1}, "skip"),

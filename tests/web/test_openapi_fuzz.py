@@ -33,9 +33,9 @@ from web.app import create_app
 from web.ratelimit import Limit, RateLimiter
 from web.settings import Settings
 
-# Not negative_data_rejection: pydantic's lax mode turns what JSON Schema calls the wrong type into a value (false
-# → 0.0 as a longitude, 0 → 1970-01-01 as a date) and the models' own range rules then decide; making the shared
-# input models strict is a separate change (reported with issue 6).
+# Not negative_data_rejection: forms and spreadsheets give numbers and dates as text, so the shared input models take
+# "5" for 5 where JSON Schema calls it the wrong type. What would store a value nobody gave (true as 1, false as a
+# longitude of 0, 0 as 1970-01-01) is refused (trace/fields.py; tests/web/test_validation.py).
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
