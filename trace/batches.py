@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import Float, ForeignKey, Numeric, Select, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -80,7 +80,7 @@ class BatchInputIn(Input):
     supplier_lot: Code = None
     description: OptShortText = None
     quantity: Quantity | None = None
-    quantity_unit: Code = None
+    quantity_unit: Code = Field(None, max_length=20)
 
     @model_validator(mode="after")
     def _something(self) -> "BatchInputIn":
@@ -95,7 +95,7 @@ class BatchIn(Input):
     production_date: Day
     expiry_date: Day | None = None
     quantity: Quantity | None = None
-    quantity_unit: Code = None
+    quantity_unit: Code = Field(None, max_length=20)
     origin_name: OptShortText = None
     origin_commune: OptShortText = None
     origin_province: OptShortText = None

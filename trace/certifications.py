@@ -6,9 +6,10 @@ record that supersedes the old one; nothing is deleted, so the public page can s
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from dateutil.relativedelta import relativedelta
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import ForeignKey, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -113,7 +114,7 @@ def status_of(cert: Certification, today: date | None = None) -> CertStatus:
 
 class CertificationIn(Input):
     kind: CertKind
-    number: ShortText
+    number: Annotated[ShortText, Field(max_length=100)]
     issuer: ShortText
     issued_on: Day
     valid_until: Day | None = None

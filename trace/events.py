@@ -14,7 +14,7 @@ from trace.access import Caller
 from trace.batches import Batch, BatchStatus
 from trace.db import Base, UTCDateTime, enum_type, utcnow
 from trace.errors import Conflict, InvalidInput, NotFound
-from trace.fields import Code, DbId, Input, LongText, Moment, OptShortText
+from trace.fields import DbId, Gln, Input, LongText, Moment, OptShortText
 
 
 class BizStep(StrEnum):
@@ -94,7 +94,7 @@ class EventIn(Input):
     occurred_at: Moment
     place_name: OptShortText = None
     place_commune: OptShortText = None
-    place_gln: Code = None
+    place_gln: Gln = None
     description: LongText = None
     actor: OptShortText = None
     corrects_id: DbId | None = None

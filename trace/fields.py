@@ -5,7 +5,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from trace.text import clean_text
@@ -37,6 +37,19 @@ def invalid(kind: str, message: str, **ctx: object) -> PydanticCustomError:
     """A validation error whose message (an English msgid) the web layer translates, naming the field."""
     # The template travels in the context so the web layer can translate the message, not its English rendering.
     return PydanticCustomError(kind, message, {"template": message, **ctx})
+
+
+def _gln(value: str | None) -> str | None:
+    from trace.gs1 import gtin_check_digit  # gs1 needs nothing of this module, but this module loads first
+
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) == 13) or gtin_check_digit(value[:-1]) != int(value[-1]):
+        raise invalid("gln", "A GLN has 13 digits with a correct check digit")
+    return value
+
+
+Gln = Annotated[Code, AfterValidator(_gln)]  # a location: 13 digits, the last a check digit
 
 
 def _refuse(kinds: tuple[type, ...], error: str, message: str) -> BeforeValidator:

@@ -12,7 +12,7 @@ from trace import audit
 from trace.access import Caller, Role
 from trace.db import Base, UTCDateTime, enum_type, utcnow
 from trace.errors import Conflict, Forbidden, InvalidInput, NotFound
-from trace.fields import Code, Input, Latitude, Longitude, OptShortText, ShortText, invalid
+from trace.fields import Code, Gln, Input, Latitude, Longitude, OptShortText, ShortText, invalid
 from trace.points import TracePointCommune
 from trace.text import fold, sort_key
 
@@ -74,7 +74,7 @@ class OrganizationIn(Input):
     phone: Code = None
     email: OptShortText = None
     gs1_company_prefix: Code = None
-    gln: Code = None
+    gln: Gln = None
 
     @field_validator("tax_code")
     @classmethod
@@ -104,17 +104,6 @@ class OrganizationIn(Input):
         if v and not (v.isascii() and v.isdigit() and 6 <= len(v) <= 12):
             raise invalid("gs1_prefix", "A GS1 company prefix has 6 to 12 digits")
         return v or None
-
-    @field_validator("gln")
-    @classmethod
-    def _gln(cls, v: str | None) -> str | None:
-        if not v:
-            return None
-        from trace.gs1 import gtin_check_digit
-
-        if not (v.isascii() and v.isdigit() and len(v) == 13) or gtin_check_digit(v[:-1]) != int(v[-1]):
-            raise invalid("gln", "A GLN has 13 digits with a correct check digit")
-        return v
 
 
 class OrganizationUpdate(OrganizationIn):

@@ -4,8 +4,9 @@ where it has not, and what Circular 02/2024 asks to publish (brand, standards, s
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -79,7 +80,7 @@ class ProductIn(Input):
     gtin: OptShortText = None
     brand: OptShortText = None
     standards: OptShortText = None
-    unit: ShortText = "cái"
+    unit: Annotated[ShortText, Field(max_length=30)] = "cái"
     net_quantity: Quantity | None = None
     net_quantity_unit: OptShortText = None
     shelf_life_days: Count | None = None

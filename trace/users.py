@@ -4,10 +4,11 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -193,7 +194,7 @@ TOKEN_PREFIX = "ocop_"
 
 
 class ApiTokenIn(Input):
-    name: ShortText
+    name: Annotated[ShortText, Field(max_length=100)]
     organization_id: DbId | None = None
 
 

@@ -79,6 +79,7 @@ CASES: list[tuple[str, str, dict[str, Any], str, Any]] = [
             ("standards", TOO_LONG),
             ("unit", ""),
             ("unit", TOO_LONG),
+            ("unit", "u" * 31),  # its column's length + 1: PostgreSQL refused it with a 500
             ("net_quantity", "-1"),
             ("net_quantity", "abc"),
             ("net_quantity", "1e20"),
@@ -119,6 +120,7 @@ CASES: list[tuple[str, str, dict[str, Any], str, Any]] = [
             ("quantity", "-5"),
             ("quantity", "many"),
             ("quantity_unit", "k" * 51),
+            ("quantity_unit", "k" * 21),
             ("origin_name", TOO_LONG),
             ("origin_latitude", 91),
             ("origin_longitude", 181),
@@ -135,6 +137,7 @@ CASES: list[tuple[str, str, dict[str, Any], str, Any]] = [
         for f, v in [
             ("kind", "michelin"),
             ("number", ""),
+            ("number", "n" * 101),
             ("issuer", TOO_LONG),
             ("issued_on", "ngày mai"),
             ("valid_until", "2025-12-31"),
@@ -160,6 +163,8 @@ CASES: list[tuple[str, str, dict[str, Any], str, Any]] = [
             ("corrects_id", True),
             ("place_name", TOO_LONG),
             ("place_gln", "g" * 51),
+            ("place_gln", "1" * 14),
+            ("place_gln", "8936010000019"),
             ("description", "d" * 5001),
             ("corrects_id", 0),
             ("corrects_id", BIG),
