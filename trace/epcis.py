@@ -685,7 +685,7 @@ def _gln_of(location: Any) -> str | None:
     marker = "/414/"
     if marker in uri:
         gln = uri.split(marker, 1)[1][:13]
-        if len(gln) == 13 and gln.isascii() and gln.isdigit() and gs1.gtin_check_digit(gln[:-1]) == int(gln[-1]):
+        if gs1.is_gln(gln):
             return gln
     return None
 

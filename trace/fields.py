@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from trace import gs1
 from trace.text import clean_text
 
 MAX_DB_INT = 2_147_483_647
@@ -40,11 +41,9 @@ def invalid(kind: str, message: str, **ctx: object) -> PydanticCustomError:
 
 
 def _gln(value: str | None) -> str | None:
-    from trace.gs1 import gtin_check_digit  # gs1 needs nothing of this module, but this module loads first
-
     if not value:
         return None
-    if not (value.isascii() and value.isdigit() and len(value) == 13) or gtin_check_digit(value[:-1]) != int(value[-1]):
+    if not gs1.is_gln(value):
         raise invalid("gln", "A GLN has 13 digits with a correct check digit")
     return value
 

@@ -102,6 +102,11 @@ def gtin_check_digit(data_digits: str) -> int:
     return gs1_standard_check_digit(data_digits)
 
 
+def is_gln(value: str) -> bool:
+    """A Global Location Number: 13 digits, the last its check digit."""
+    return len(value) == 13 and value.isascii() and value.isdigit() and gtin_check_digit(value[:-1]) == int(value[-1])
+
+
 @functools.lru_cache(maxsize=4096)  # a resolver sees the same few GTINs all day; a wrong one raises, uncached
 def _require_check_digit(gtin: str) -> None:
     expected = gtin_check_digit(gtin[:-1])
