@@ -101,6 +101,10 @@ def error_body(lang: str, kind: str, message: str, errors: list[dict[str, str]])
     return {"error": kind, "message": message, "errors": errors}
 
 
+_HTTP_MESSAGES = {404: N_("Not found"), 405: N_("Method not allowed"), 413: N_("The request is too large")}
+_HTTP_OTHER = N_("The request could not be handled")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -122,8 +126,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         lang = request_lang(request)
-        messages = {404: N_("Not found"), 405: N_("Method not allowed"), 413: N_("The request is too large")}
-        message = translate(lang, messages.get(exc.status_code, N_("The request could not be handled")))
+        message = translate(lang, _HTTP_MESSAGES.get(exc.status_code, _HTTP_OTHER))
         return JSONResponse(
             error_body(lang, "http", message, []), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )

@@ -257,6 +257,11 @@ def test_malformed_bodies_are_4xx(client: TestClient, owner: dict[str, int], raw
     assert r.json()["errors"]
 
 
+def test_a_form_body_that_cannot_be_read_is_a_400_in_vietnamese(client: TestClient) -> None:
+    r = client.post("/login", content=b"\xff\xfe\x00", headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 400 and r.json()["message"] == "Không xử lý được yêu cầu này"
+
+
 @pytest.mark.parametrize(
     "path",
     ["/api/v1/products/0", "/api/v1/products/99999999999999999999", "/api/v1/batches/abc", "/api/v1/batches/-1/events"],
