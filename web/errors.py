@@ -103,6 +103,19 @@ def error_body(lang: str, kind: str, message: str, errors: list[dict[str, str]])
 
 _HTTP_MESSAGES = {404: N_("Not found"), 405: N_("Method not allowed"), 413: N_("The request is too large")}
 _HTTP_OTHER = N_("The request could not be handled")
+_HTTP_PAGE_MESSAGES = {404: N_("There is no page at this address."), 405: N_("Method not allowed")}
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page outside the API, which answers JSON to programs."""
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api/")
+
+
+def _problem_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """What a person's browser gets for an address mistyped or cut short on a label: the page with the way home."""
+    from web.public.view import page  # the public pages' modules import this one
+
+    return page(request, "public/problem.html", status, headers, status=status, message=message)
 
 
 def install(app: FastAPI) -> None:
@@ -118,6 +131,8 @@ def install(app: FastAPI) -> None:
         lang = request_lang(request)
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         message = translate(lang, exc.message, exc.params)
+        if _wants_page(request):
+            return _problem_page(request, status, message)
         errors = [{"field": exc.field, "message": message}] if exc.field else []
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         kind = type(exc).__name__.lower()
@@ -126,6 +141,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         lang = request_lang(request)
+        if _wants_page(request):
+            message = translate(lang, _HTTP_PAGE_MESSAGES.get(exc.status_code, _HTTP_OTHER))
+            return _problem_page(request, exc.status_code, message, getattr(exc, "headers", None))
         message = translate(lang, _HTTP_MESSAGES.get(exc.status_code, _HTTP_OTHER))
         return JSONResponse(
             error_body(lang, "http", message, []), status_code=exc.status_code, headers=getattr(exc, "headers", None)

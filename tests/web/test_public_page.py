@@ -395,6 +395,19 @@ def test_unknown_and_malformed_codes_get_a_helpful_page(db: Session, client: Tes
     assert chinese.status_code == 404 and "此代码未登记" in chinese.text
 
 
+def test_an_address_that_leads_nowhere_gets_a_page_in_a_browser_and_json_in_a_program(client: TestClient) -> None:
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8", "user-agent": PHONE}
+    for path in ("/khong-co", "/c", "/media/x.jpg"):  # mistyped, cut short on a label, a photo gone
+        r = client.get(path, headers=browser)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
+        assert '<html lang="vi">' in r.text and '<a href="/">Nhập mã bằng tay</a>' in r.text
+    assert "Không có trang nào ở địa chỉ này." in text_of(client.get("/khong-co", headers=browser).text)
+    english = client.get("/khong-co", headers={**browser, "accept-language": "en"})
+    assert "There is no page at this address." in text_of(english.text)
+    assert client.get("/khong-co").json()["message"] == "Không tìm thấy"  # no HTML asked for
+    assert client.get("/api/v1/khong-co", headers=browser).json()["error"] == "http"  # the API answers JSON
+
+
 def test_the_short_route_serves_products_without_a_gtin(db: Session, client: TestClient) -> None:
     owner = factories.producer(db)
     product = factories.product(db, owner)
