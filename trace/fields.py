@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from trace import gs1
-from trace.text import clean_text
+from trace.text import clean_text, decimal_text
 
 MAX_DB_INT = 2_147_483_647
 
@@ -67,9 +67,18 @@ def _refuse(kinds: tuple[type, ...], error: str, message: str) -> BeforeValidato
 _NUMBERS = (bool, int, float, Decimal)  # bool is an int, and no number is a day
 _WHOLE, _NUMBER = "Must be a whole number", "Must be a number"
 Count = Annotated[int, _refuse((bool,), "int_type", _WHOLE)]
-Quantity = Annotated[Decimal, _refuse((bool,), "decimal_type", _NUMBER), Field(ge=0, max_digits=14, decimal_places=3)]
-Latitude = Annotated[float, _refuse((bool,), "float_type", _NUMBER), Field(ge=-90, le=90)]
-Longitude = Annotated[float, _refuse((bool,), "float_type", _NUMBER), Field(ge=-180, le=180)]
+
+
+def _typed_number(value: object) -> object:
+    return decimal_text(value) if isinstance(value, str) else value
+
+
+_AS_TYPED = BeforeValidator(_typed_number)  # 1,5 and 1.200,5 as a Vietnamese keyboard writes them
+Quantity = Annotated[
+    Decimal, _AS_TYPED, _refuse((bool,), "decimal_type", _NUMBER), Field(ge=0, max_digits=14, decimal_places=3)
+]
+Latitude = Annotated[float, _AS_TYPED, _refuse((bool,), "float_type", _NUMBER), Field(ge=-90, le=90)]
+Longitude = Annotated[float, _AS_TYPED, _refuse((bool,), "float_type", _NUMBER), Field(ge=-180, le=180)]
 DbId = Annotated[Count, Field(ge=1, le=MAX_DB_INT)]
 Day = Annotated[
     date,

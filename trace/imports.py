@@ -19,7 +19,6 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import charset_normalizer
@@ -140,7 +139,6 @@ BY_KEY = {c.key: c for c in COLUMNS}
 PRODUCT_FIELDS = [c.key for c in COLUMNS if c.rows == "SP" and c.key != "ref"]
 BATCH_FIELDS = [c.key for c in COLUMNS if c.rows == "LÔ" and c.key != "product"]
 DATE_FIELDS = frozenset({"production_date", "expiry_date"})
-NUMBER_FIELDS = frozenset({"net_quantity", "quantity", "origin_latitude", "origin_longitude", "shelf_life_days"})
 KINDS = {"sp": "SP", "san pham": "SP", "product": "SP", "lo": "LÔ", "lo hang": "LÔ", "batch": "LÔ"}
 OCOP_GROUPS = {
     "thuc pham": OcopGroup.FOOD,
@@ -273,24 +271,6 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _number(value: Any) -> Any:
-    if isinstance(value, int | float | Decimal):
-        return value
-    text = _text(value)
-    if text is None:
-        return None
-    compact = text.replace(" ", "").replace("\u00a0", "")
-    if "," in compact and "." in compact:  # 1.200,5 (Vietnamese) → 1200.5
-        compact = compact.replace(".", "").replace(",", ".")
-    elif compact.count(",") == 1:  # 1,5 → 1.5
-        compact = compact.replace(",", ".")
-    try:
-        Decimal(compact)
-    except InvalidOperation:
-        return text  # the model names the error
-    return compact
-
-
 def _date(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.date()
@@ -307,8 +287,6 @@ def _date(value: Any) -> Any:
 def _cell(key: str, value: Any) -> Any:
     if key in DATE_FIELDS:
         return _date(value)
-    if key in NUMBER_FIELDS:
-        return _number(value)
     if key == "ocop_group":
         text = _text(value)
         return OCOP_GROUPS.get(fold(text), text) if text else None

@@ -1,6 +1,7 @@
 """Vietnamese text as data: NFC normalisation, sorting and accent-insensitive search keys."""
 
 import unicodedata
+from decimal import Decimal, InvalidOperation
 
 from pydantic_core import PydanticCustomError
 
@@ -31,6 +32,22 @@ def sort_key(value: str) -> tuple[tuple[int, int], ...]:
     """Vietnamese alphabetical order (a < ă < â < b ... đ after d, tones ordered), unknown characters last."""
     base = nfc(value).casefold()
     return tuple((_RANK.get(ch, len(_VI_ORDER)), ord(ch)) for ch in base)
+
+
+def decimal_text(value: str) -> str:
+    """A number as a person types it, written as Python and JSON read it: Vietnamese writes 1,5 for one and a half
+    and 1.200,5 for twelve hundred and a half; a dot alone stays a decimal point (22.6 copied from a map). Spaces
+    between thousands go. Text that is no number after this is left for the model to name."""
+    compact = value.replace(" ", "").replace("\u00a0", "")
+    if "," in compact and "." in compact:  # 1.200,5 → 1200.5
+        compact = compact.replace(".", "").replace(",", ".")
+    elif compact.count(",") == 1:  # 1,5 → 1.5
+        compact = compact.replace(",", ".")
+    try:
+        Decimal(compact)
+    except InvalidOperation:
+        return value
+    return compact
 
 
 _ALLOWED_CONTROLS = {"\n", "\t"}

@@ -2,6 +2,7 @@
 writes nothing; the happy paths go from a product to a published batch with its labels' PDF."""
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -207,6 +208,21 @@ def test_event_form_refuses_bad_input(
 ) -> None:
     batch = factories.batch(db, owner, product, publish=False)
     assert_refused(db, browser, f"/console/batches/{batch.id}/events/new", data, field)
+
+
+def test_numbers_typed_the_vietnamese_way_are_read_as_meant(
+    db: Session, browser: TestClient, owner: factories.Producer, product: Product
+) -> None:
+    """A decimal comma and dots between thousands, as a Vietnamese keyboard and habit write them; a dot alone stays
+    a decimal point, as in coordinates copied from a map."""
+    typed = {"quantity": "1.200,5", "quantity_unit": "kg", "origin_latitude": "22,63", "origin_longitude": "105.89"}
+    rows = {"inputs.0.description": "Củ dong", "inputs.0.quantity": "1,5"}
+    response = post(browser, "/console/batches/new", batch_form(product, **typed, **rows))
+    assert response.status_code == 303, response.text[:500]
+    db.expire_all()
+    batch = db.scalars(select(Batch).where(Batch.product_id == product.id)).one()
+    assert batch.quantity == Decimal("1200.5") and batch.origin_latitude == 22.63 and batch.origin_longitude == 105.89
+    assert [each.quantity for each in batch.inputs] == [Decimal("1.5")]
 
 
 def test_from_batch_to_label_pdf(db: Session, browser: TestClient, owner: factories.Producer, product: Product) -> None:
