@@ -1,5 +1,6 @@
 """Field types shared by the input models of every concept: bounded, NFC-normalised, safe for both databases."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
@@ -9,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from trace import gs1
-from trace.text import clean_text, decimal_text
+from trace.text import clean_text, date_text, decimal_text
 
 MAX_DB_INT = 2_147_483_647
 
@@ -69,19 +70,21 @@ _WHOLE, _NUMBER = "Must be a whole number", "Must be a number"
 Count = Annotated[int, _refuse((bool,), "int_type", _WHOLE)]
 
 
-def _typed_number(value: object) -> object:
-    return decimal_text(value) if isinstance(value, str) else value
+def _as_typed(read: Callable[[str], str]) -> BeforeValidator:
+    """Text as a person types it (trace.text) made what the type reads; other values as they are."""
+    return BeforeValidator(lambda value: read(value) if isinstance(value, str) else value)
 
 
-_AS_TYPED = BeforeValidator(_typed_number)  # 1,5 and 1.200,5 as a Vietnamese keyboard writes them
+_TYPED_NUMBER = _as_typed(decimal_text)  # 1,5 and 1.200,5 as a Vietnamese keyboard writes them
 Quantity = Annotated[
-    Decimal, _AS_TYPED, _refuse((bool,), "decimal_type", _NUMBER), Field(ge=0, max_digits=14, decimal_places=3)
+    Decimal, _TYPED_NUMBER, _refuse((bool,), "decimal_type", _NUMBER), Field(ge=0, max_digits=14, decimal_places=3)
 ]
-Latitude = Annotated[float, _AS_TYPED, _refuse((bool,), "float_type", _NUMBER), Field(ge=-90, le=90)]
-Longitude = Annotated[float, _AS_TYPED, _refuse((bool,), "float_type", _NUMBER), Field(ge=-180, le=180)]
+Latitude = Annotated[float, _TYPED_NUMBER, _refuse((bool,), "float_type", _NUMBER), Field(ge=-90, le=90)]
+Longitude = Annotated[float, _TYPED_NUMBER, _refuse((bool,), "float_type", _NUMBER), Field(ge=-180, le=180)]
 DbId = Annotated[Count, Field(ge=1, le=MAX_DB_INT)]
 Day = Annotated[
     date,
+    _as_typed(date_text),  # 1/10/2026, the day first
     _refuse(_NUMBERS, "date_type", "Must be a date (YYYY-MM-DD)"),
     Field(ge=date(1900, 1, 1), le=date(2200, 12, 31)),
 ]

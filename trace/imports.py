@@ -14,7 +14,6 @@ a program can tell apart from Windows-1252 reliably: not supported; TCVN3 is rec
 import codecs
 import csv
 import io
-import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from trace.db import utcnow
 from trace.errors import DomainError, InvalidInput
 from trace.organizations import get_writable
 from trace.products import OcopGroup, Product, ProductIn
-from trace.text import fold, nfc
+from trace.text import date_text, fold, nfc
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -150,7 +149,6 @@ OCOP_GROUPS = {
     "dich vu du lich cong dong": OcopGroup.TOURISM,
     **{fold(g.value): g for g in OcopGroup},
 }
-_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 # Windows-1252 renderings of TCVN3 (ABC) bytes for common Vietnamese letters: "¸" is TCVN3's á, "µ" à, ...
 _TCVN3_MARKS = frozenset("¸µ¶·¹¨©®ª«¬")
 
@@ -277,11 +275,7 @@ def _date(value: Any) -> Any:
     if isinstance(value, date):
         return value
     text = _text(value)
-    match = _DMY.match(text or "")
-    if match:
-        day, month, year = match.groups()
-        return f"{year}-{int(month):02d}-{int(day):02d}"
-    return text
+    return None if text is None else date_text(text)
 
 
 def _cell(key: str, value: Any) -> Any:

@@ -1,5 +1,6 @@
 """Vietnamese text as data: NFC normalisation, sorting and accent-insensitive search keys."""
 
+import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
@@ -48,6 +49,19 @@ def decimal_text(value: str) -> str:
     except InvalidOperation:
         return value
     return compact
+
+
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def date_text(value: str) -> str:
+    """A day as a person types it, written as ISO 8601: Vietnamese writes the day first (1/10/2026, 01.10.2026,
+    1-10-2026), as a phone's browser without a date picker lets it be typed. Anything else is left to the model."""
+    match = _DAY_MONTH_YEAR.fullmatch(value.strip())
+    if match is None:
+        return value
+    day, month, year = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 _ALLOWED_CONTROLS = {"\n", "\t"}

@@ -120,7 +120,7 @@ CERT = {"kind": "vietgap", "number": "VG-2026-01", "issuer": "Trung tâm Khảo 
         ("kind", {**CERT, "kind": "diploma"}),
         ("number", {**CERT, "number": ""}),
         ("issuer", {**CERT, "issuer": "  "}),
-        ("issued_on", {**CERT, "issued_on": "10/01/2026"}),
+        ("issued_on", {**CERT, "issued_on": "31/02/2026"}),  # no such day
         ("valid_until", {**CERT, "valid_until": "2025-12-31"}),
         ("valid_until", {**CERT, "valid_until": "2029-01-10"}),  # VietGAP: 24 months at most
         ("ocop_stars", {**CERT, "kind": "ocop", "ocop_stars": "6"}),
@@ -171,7 +171,7 @@ def batch_form(product: Product, **changes: str) -> dict[str, str]:
         ("lot_code", {"lot_code": ""}),
         ("lot_code", {"lot_code": "lô một"}),
         ("lot_code", {"lot_code": "L" * 21}),
-        ("production_date", {"production_date": "01/11/2026"}),
+        ("production_date", {"production_date": "31/11/2026"}),  # no such day
         ("expiry_date", {"expiry_date": "2026-10-01"}),
         ("quantity", {"quantity": "nhiều"}),
         ("origin_latitude", {"origin_latitude": "95", "origin_longitude": "106"}),
@@ -213,9 +213,11 @@ def test_event_form_refuses_bad_input(
 def test_numbers_typed_the_vietnamese_way_are_read_as_meant(
     db: Session, browser: TestClient, owner: factories.Producer, product: Product
 ) -> None:
-    """A decimal comma and dots between thousands, as a Vietnamese keyboard and habit write them; a dot alone stays
-    a decimal point, as in coordinates copied from a map."""
+    """A decimal comma and dots between thousands, as a Vietnamese keyboard and habit write them (a dot alone stays
+    a decimal point, as in coordinates copied from a map), and the day first in a date, as a phone's browser without
+    a date picker lets it be typed."""
     typed = {"quantity": "1.200,5", "quantity_unit": "kg", "origin_latitude": "22,63", "origin_longitude": "105.89"}
+    typed |= {"production_date": "1/10/2026", "expiry_date": "01.10.2027"}
     rows = {"inputs.0.description": "Củ dong", "inputs.0.quantity": "1,5"}
     response = post(browser, "/console/batches/new", batch_form(product, **typed, **rows))
     assert response.status_code == 303, response.text[:500]
@@ -223,6 +225,7 @@ def test_numbers_typed_the_vietnamese_way_are_read_as_meant(
     batch = db.scalars(select(Batch).where(Batch.product_id == product.id)).one()
     assert batch.quantity == Decimal("1200.5") and batch.origin_latitude == 22.63 and batch.origin_longitude == 105.89
     assert [each.quantity for each in batch.inputs] == [Decimal("1.5")]
+    assert (batch.production_date, batch.expiry_date) == (date(2026, 10, 1), date(2027, 10, 1))
 
 
 def test_from_batch_to_label_pdf(db: Session, browser: TestClient, owner: factories.Producer, product: Product) -> None:
