@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, StringConstraints
 from sqlalchemy import ForeignKey, Index, Select, String, Text, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from trace import audit
@@ -33,7 +34,10 @@ class ReportKind(StrEnum):
 
 class ProblemReport(Base):
     __tablename__ = "problem_reports"
-    __table_args__ = (Index("ix_problem_reports_ip_hash_created_at", "ip_hash", "created_at"),)
+    __table_args__ = (
+        Index("ix_problem_reports_ip_hash_created_at", "ip_hash", "created_at"),
+        Index("uq_problem_reports_form_id", "form_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -47,6 +51,9 @@ class ProblemReport(Base):
     contact: Mapped[str | None] = mapped_column(String(200))
     lang: Mapped[str] = mapped_column(String(5))
     ip_hash: Mapped[str] = mapped_column(String(32))
+    # The form it was sent from: a form sent twice (a second tap on a slow connection, the browser sending it again)
+    # is one report. None for a report sent otherwise.
+    form_id: Mapped[str | None] = mapped_column(String(32))
 
 
 # The constraints come before the cleaning validator (which still runs first) so that pydantic reports
@@ -74,10 +81,15 @@ def submit(
     batch_id: int | None = None,
     organization_id: int | None = None,
     serial: str | None = None,
+    form_id: str | None = None,
     now: datetime | None = None,
 ) -> ProblemReport:
-    """Store a consumer's report; Conflict when this network already sent ``limit_per_hour`` in the last hour."""
+    """Store a consumer's report; Conflict when this network already sent ``limit_per_hour`` in the last hour. The
+    report already sent from the form ``form_id``, if any, is that report, not a second."""
     now = now or utcnow()
+    sent_before = _sent_from(session, form_id)
+    if sent_before is not None:
+        return sent_before
     sent = session.scalar(
         select(func.count())
         .select_from(ProblemReport)
@@ -94,11 +106,25 @@ def submit(
         serial=serial,
         lang=lang,
         ip_hash=ip_digest,
+        form_id=form_id,
     )
-    session.add(report)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same form sent twice at the same moment: the other one is stored
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        sent_before = _sent_from(session, form_id)
+        if sent_before is None:
+            raise
+        return sent_before
     audit.record(session, None, "report.submit", "problem_report", report.id, on_behalf_of=organization_id)
     return report
+
+
+def _sent_from(session: Session, form_id: str | None) -> ProblemReport | None:
+    if form_id is None:
+        return None
+    return session.scalar(select(ProblemReport).where(ProblemReport.form_id == form_id))
 
 
 def _visible(caller: Caller) -> Select[tuple[ProblemReport]]:

@@ -4,6 +4,7 @@ each error beside its field, and read later by the producer concerned and the au
 import re
 from html import unescape
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -137,12 +138,43 @@ def test_the_form_is_protected_against_cross_site_posts(db: Session, app: FastAP
 
 def test_reports_are_rate_limited_per_network(db: Session, client: TestClient) -> None:
     s = showcase(db)
-    hidden = form_of(client, s.path)
     for n in range(5):
+        hidden = form_of(client, s.path)  # a form each: a form sent again is the same report
         assert client.post("/report", data={**hidden, "kind": "other", "message": f"Lần {n}"}).status_code == 200
     sixth = client.post(
-        "/report", data={**hidden, "kind": "other", "message": "Lần 6"}, headers={"accept-language": "en"}
+        "/report",
+        data={**form_of(client, s.path), "kind": "other", "message": "Lần 6"},
+        headers={"accept-language": "en"},
     )
     assert sixth.status_code == 429
     assert "You have sent several reports in the last hour" in sixth.text and "Lần 6" in sixth.text
     assert len(stored(db)) == 5
+
+
+def test_a_form_sent_twice_is_one_report(db: Session, client: TestClient) -> None:
+    """A second tap on a slow connection, or the browser sending the form again after a reload: the same report,
+    thanked for again; a new form makes a new one."""
+    s = showcase(db)
+    hidden = form_of(client, s.unit_path())
+    sent = {**hidden, "kind": "counterfeit", "message": "Tem mờ"}
+    for _ in range(2):
+        response = client.post("/report", data=sent)
+        assert response.status_code == 200 and "Cảm ơn bạn" in text_of(response.text)
+    [report] = stored(db)
+    assert len(audit.entries_for(db, "problem_report", report.id)) == 1
+    client.post("/report", data={**form_of(client, s.unit_path()), "kind": "quality", "message": "Ẩm mốc"})
+    assert [each.message for each in stored(db)] == ["Tem mờ", "Ẩm mốc"]
+
+
+def test_the_same_form_stored_at_the_same_moment_is_one_report(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two requests of one form racing: the second does not see the first before its insert, meets it there (the
+    form's id is unique) and answers with it, instead of failing."""
+    s = showcase(db)
+    data = reports.ReportIn(kind=ReportKind.OTHER, message="Hai lần")
+    sent = {"code": s.path, "lang": "vi", "ip_digest": "a" * 32, "limit_per_hour": 5, "form_id": "f1"}
+    first = reports.submit(db, data, **sent)
+    looks = [None]  # the first look finds nothing, as the other request's report was not yet committed
+    found = reports._sent_from
+    monkeypatch.setattr(reports, "_sent_from", lambda *args: looks.pop() if looks else found(*args))
+    again = reports.submit(db, data, **sent)
+    assert again.id == first.id and len(stored(db)) == 1 and looks == []

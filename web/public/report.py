@@ -2,8 +2,9 @@
 
 Its CSRF protection is a double-submitted nonce: the page sets a random nonce in an HttpOnly, SameSite=Lax cookie
 and puts, in a hidden field, a token signed with the service's secret (itsdangerous) that holds the nonce, the
-code and the time. Another site can neither read the cookie nor send it with a cross-site POST, and a token
-fetched elsewhere carries a nonce that is not the reader's. Reports are rate-limited per network."""
+code, the time and the form's own random id. Another site can neither read the cookie nor send it with a cross-site
+POST, and a token fetched elsewhere carries a nonce that is not the reader's. The form's id makes a form sent twice
+one report. Reports are rate-limited per network."""
 
 import secrets
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ def _nonce(request: Request) -> str:
 
 
 def blank_form(request: Request, code: str) -> ReportForm:
-    return ReportForm(code, _signer(request).dumps([code, _nonce(request)]))
+    return ReportForm(code, _signer(request).dumps([code, _nonce(request), secrets.token_urlsafe(16)]))
 
 
 def keep_nonce(request: Request, response: Response) -> Response:
@@ -81,12 +82,15 @@ def keep_nonce(request: Request, response: Response) -> Response:
     return response
 
 
-def _token_ok(request: Request, code: str, token: str) -> bool:
+def _form_id(request: Request, code: str, token: str) -> str | None:
+    """The id of the form the token was signed for, when it is this reader's, about this code and recent."""
     try:
-        signed_code, nonce = _signer(request).loads(token, max_age=TOKEN_MAX_AGE)
+        signed_code, nonce, form_id = _signer(request).loads(token, max_age=TOKEN_MAX_AGE)
     except (BadSignature, ValueError, TypeError):
-        return False
-    return signed_code == code and nonce == request.cookies.get(NONCE_COOKIE)
+        return None
+    if signed_code != code or nonce != request.cookies.get(NONCE_COOKIE) or not isinstance(form_id, str):
+        return None
+    return form_id
 
 
 def _not_ours(request: Request) -> HTMLResponse:
@@ -135,7 +139,8 @@ def submit(
         form.errors = errors
         return _show(request, status, scanned, found, form)
 
-    if not _token_ok(request, code, token):
+    form_id = _form_id(request, code, token)
+    if form_id is None:
         return again(403, {"": translate(request.state.lang, EXPIRED)})
     try:
         data = forms.validate(request, ReportIn, {k: v.strip() for k, v in values.items()})
@@ -153,6 +158,7 @@ def submit(
             batch_id=target.batch.id if target is not None and target.batch is not None else None,
             organization_id=target.producer.id if target is not None else None,
             serial=target.serial if target is not None else None,
+            form_id=form_id,
         )
     except Conflict as error:  # the network sent its hourly share of reports already
         return again(429, {"": translate(request.state.lang, error.message)})
