@@ -35,7 +35,7 @@ from trace.db import utcnow
 from trace.errors import DomainError, InvalidInput
 from trace.organizations import get_writable
 from trace.products import OcopGroup, Product, ProductIn
-from trace.text import date_text, fold, nfc
+from trace.text import fold, nfc
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -270,12 +270,12 @@ def _text(value: Any) -> str | None:
 
 
 def _date(value: Any) -> Any:
+    """A date cell as the Day type reads it; text typed the day first it reads itself (trace.text.date_text)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = _text(value)
-    return None if text is None else date_text(text)
+    return _text(value)
 
 
 def _cell(key: str, value: Any) -> Any:

@@ -6,7 +6,6 @@ from sqlalchemy.orm import Session
 
 from trace import certifications, storage
 from trace.certifications import Certification, CertificationIn, RenewalIn, RevocationIn
-from trace.db import vietnam_today
 from web.api.common import READ, WRITE
 from web.deps import CurrentCaller, Db, Id
 from web.files import certificate_document, read_upload
@@ -21,7 +20,7 @@ def certification_out(db: Session, cert: Certification) -> CertificationOut:
             **{c: getattr(cert, c) for c in CertificationOut.model_fields if hasattr(Certification, c)},
             "has_document": cert.document_path is not None,
             "superseded_by_id": cert.superseded_by.id if cert.superseded_by else None,
-            "status": cert.status(vietnam_today()),
+            "status": certifications.status_of(cert),
             "history": [c.id for c in certifications.history(db, cert)[1:]],
         }
     )

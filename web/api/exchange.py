@@ -9,9 +9,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from trace import batches, epcis, imports, portal, products
+from trace import batches, certifications, epcis, imports, portal, products
 from trace.access import Caller
-from trace.db import vietnam_today
 from trace.epcis import Capture
 from trace.errors import InvalidInput
 from trace.fields import MAX_DB_INT
@@ -195,7 +194,7 @@ def public_certification(cert_id: Id, db: Db) -> PublicCertificationOut:
         valid_until=cert.valid_until,
         ocop_stars=cert.ocop_stars,
         scope=cert.scope,
-        status=cert.status(vietnam_today()).value,
+        status=certifications.status_of(cert).value,
         revoked_reason=cert.revoked_reason,
     )
 
